@@ -1,0 +1,41 @@
+# Shared shell helpers for the scripts in this folder; source it.
+# shellcheck shell=bash
+
+hms_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
+
+die() { echo "$(basename "$0"): error: $*" >&2; exit 2; }
+
+# amqp_up: is something accepting connections on RabbitMQ's port?
+amqp_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+
+# ensure_rabbitmq: RabbitMQ must answer on 127.0.0.1:5672. If it does not,
+# install Debian's rabbitmq-server when missing, start it, and wait for it
+# (polling, with a deadline). Skipped when AMQP_URL points elsewhere.
+ensure_rabbitmq() {
+	case "${AMQP_URL:-}" in
+	"" | *127.0.0.1* | *localhost*) ;;
+	*) return 0 ;;
+	esac
+	amqp_up && return 0
+	if ! command -v rabbitmq-server >/dev/null 2>&1; then
+		echo "installing rabbitmq-server (Debian package)..." >&2
+		command -v apt-get >/dev/null 2>&1 || die "RabbitMQ is not running and apt-get is missing; start a broker and set AMQP_URL"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >&2 && apt-get install -y -qq rabbitmq-server >&2 ||
+			die "could not install rabbitmq-server"
+	fi
+	echo "starting rabbitmq-server..." >&2
+	rabbitmq-server -detached >&2 || true
+	local deadline=$((SECONDS + 120))
+	until amqp_up; do
+		((SECONDS < deadline)) || die "RabbitMQ did not come up on 127.0.0.1:5672 within 120s"
+		# Poll, not a fixed wait: the broker usually answers within seconds.
+		read -r -t 0.5 <> <(:) || true
+	done
+}
+
+# ensure_go: the Go toolchain must be on PATH.
+ensure_go() {
+	command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+	command -v go >/dev/null 2>&1 || die "the Go toolchain is missing (https://go.dev/dl/); Go 1.26 or later"
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: vet, unit tests, and the testscript golden tests
+# of every binary, against a real RabbitMQ (started or installed if missing)
+# and an embedded FerretDB started by the test harness itself
+# (HMS_TEST_MONGODB_URI=mongodb://... uses a real MongoDB instead).
+#
+#   scripts/test.sh              # everything
+#   scripts/test.sh -run Foo ./pkg/...   # extra args go to 'go test'
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$(hms_root)"
+ensure_go
+ensure_rabbitmq
+command -v factor >/dev/null || die "GNU coreutils 'factor' is missing (tests compare against it)"
+
+echo "== gofmt" >&2
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$unformatted" ] || die "gofmt would change: $unformatted"
+echo "== go vet" >&2
+go vet ./...
+echo "== go test" >&2
+if [ $# -gt 0 ]; then
+	go test -timeout 40m "$@"
+else
+	go test -timeout 40m ./...
+fi
