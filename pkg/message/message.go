@@ -1,0 +1,433 @@
+// Package message signs and verifies hms envelopes: one JSON object per line
+// carrying an operation and its data, authenticated with HMAC-SHA256 under a
+// key that is bound to an origin. The format is specified in
+// docs/message-format.md; in short:
+//
+//	{"data":…,"id":"…","kid":"…","operation":"…","origin":"…","ts":"…","signature":"…"}
+//
+// The signature is the lower-case hex HMAC-SHA256, under the secret of the
+// key named by kid, of the canonical encoding (package strictjson) of the
+// envelope without its "signature" member. So it covers the data, the
+// operation, the origin, the id, the time and the key id: none of them can be
+// changed, and an envelope cannot be moved to another key, without detection.
+// An envelope whose origin is not its key's origin is rejected even when its
+// MAC is right: a worker's key cannot speak for the central office.
+//
+// Parsing is strict: a duplicate key anywhere, invalid UTF-8, a field of the
+// wrong type, a missing or unknown field, or anything but an object at the
+// top level is rejected as malformed, never repaired.
+//
+// The API:
+//
+//	k, _ := message.LoadKey("artisan.key")          // or GenerateKey, ParseKey
+//	line, _ := k.Sign("update", data, time.Now())   // one line, no newline
+//
+//	kr, _ := message.LoadKeyring("ring")            // or ReadKeyring
+//	env, key, err := kr.Verify(line)                // err is a *VerifyError
+//	// key.Origin == env.Origin; key.Subject is who signed (e.g. an artisan oid)
+//
+// Keyring.Verify is stateless. A Verifier checks a stream: it adds the
+// rejection of replayed ids and, optionally, of envelopes older than a
+// maximum age. Signer and Verifier reuse their buffers and are the fast path
+// for bulk work; they are not safe for concurrent use, while Key.Sign and
+// Keyring.Verify are.
+package message
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/hms-toolkit/hms/pkg/strictjson"
+)
+
+// MaxLineSize is the largest envelope line, in bytes without its newline,
+// that hms-sign produces or accepts.
+const MaxLineSize = 1 << 20
+
+// TimeFormat is how Sign writes "ts": RFC 3339 in UTC with microseconds.
+const TimeFormat = "2006-01-02T15:04:05.000000Z"
+
+// Envelope is a parsed, verified envelope.
+type Envelope struct {
+	ID        string
+	TS        time.Time
+	Origin    string
+	Operation string
+	Data      json.RawMessage // the canonical encoding of "data": one line, no whitespace
+	KID       string
+	Signature string
+}
+
+// Reason says, in a machine-readable word, why an envelope was rejected.
+type Reason string
+
+const (
+	ReasonMalformed      Reason = "malformed"       // not a well-formed envelope
+	ReasonTooLong        Reason = "too-long"        // line longer than MaxLineSize
+	ReasonUnknownKID     Reason = "unknown-kid"     // no key with that kid in the keyring
+	ReasonBadSignature   Reason = "bad-signature"   // MAC mismatch: altered, or wrong key
+	ReasonOriginMismatch Reason = "origin-mismatch" // signed by a key of another origin
+	ReasonTooOld         Reason = "too-old"         // ts older than the maximum age
+	ReasonFuture         Reason = "future"          // ts further in the future than the maximum age
+	ReasonReplayed       Reason = "replayed"        // id already seen in this stream
+)
+
+// VerifyError is the error of every failed verification.
+type VerifyError struct {
+	Reason Reason
+	ID     string // the envelope's id when it could be read, else ""
+	Err    error  // details
+}
+
+func (e *VerifyError) Error() string {
+	if e.Err == nil {
+		return string(e.Reason)
+	}
+	return e.Err.Error()
+}
+
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+func verr(r Reason, id []byte, format string, args ...any) *VerifyError {
+	return &VerifyError{Reason: r, ID: string(id), Err: fmt.Errorf(format, args...)}
+}
+
+// Sign returns a signed envelope for operation and data (any JSON value,
+// which must be strict JSON), with a fresh random id and ts set to now. The
+// line has no trailing newline. Sign is safe for concurrent use.
+func (k *Key) Sign(operation string, data json.RawMessage, now time.Time) ([]byte, error) {
+	s, err := NewSigner(k)
+	if err != nil {
+		return nil, err
+	}
+	return s.AppendSign(nil, operation, data, now)
+}
+
+// Signer signs envelopes with one key, reusing its buffers. It is not safe
+// for concurrent use.
+type Signer struct {
+	key *Key
+	mac hash.Hash
+	p   strictjson.Parser
+	buf []byte
+	sum []byte
+}
+
+// NewSigner returns a Signer for k.
+func NewSigner(k *Key) (*Signer, error) {
+	if err := k.check(); err != nil {
+		return nil, err
+	}
+	return &Signer{key: k, mac: hmac.New(sha256.New, k.Secret)}, nil
+}
+
+// AppendSign appends a signed envelope line (no newline) to dst.
+func (s *Signer) AppendSign(dst []byte, operation string, data []byte, now time.Time) ([]byte, error) {
+	if !ValidOperation(operation) {
+		return dst, fmt.Errorf("invalid operation %q: want 1 to 64 of [A-Za-z0-9._-], starting with a letter", operation)
+	}
+	var id [36]byte
+	newUUID(&id)
+	mark := len(dst)
+	dst = append(dst, `{"data":`...)
+	dst, err := s.p.AppendCanonical(dst, data)
+	if err != nil {
+		return dst[:mark], fmt.Errorf("data: %w", err)
+	}
+	dst = append(dst, `,"id":"`...)
+	dst = append(dst, id[:]...)
+	dst = append(dst, `","kid":"`...)
+	dst = append(dst, s.key.KID...)
+	dst = append(dst, `","operation":"`...)
+	dst = append(dst, operation...)
+	dst = append(dst, `","origin":"`...)
+	dst = append(dst, s.key.Origin...)
+	dst = append(dst, `","ts":"`...)
+	dst = now.UTC().AppendFormat(dst, TimeFormat)
+	dst = append(dst, `"}`...)
+	// The line so far is exactly the canonical encoding that is MACed: the
+	// fields are in sorted order and kid, operation, origin need no escaping.
+	s.mac.Reset()
+	s.mac.Write(dst[mark:])
+	s.sum = s.mac.Sum(s.sum[:0])
+	dst = dst[:len(dst)-1]
+	dst = append(dst, `,"signature":"`...)
+	dst = hex.AppendEncode(dst, s.sum)
+	dst = append(dst, `"}`...)
+	if len(dst)-mark > MaxLineSize {
+		return dst[:mark], fmt.Errorf("envelope would be %d bytes, more than the maximum line size %d", len(dst)-mark, MaxLineSize)
+	}
+	return dst, nil
+}
+
+// Verify checks one envelope line (without its newline) against the
+// keyring: well-formed, known kid, correct MAC, origin matching the key.
+// It returns the envelope and the key that signed it; on failure the error
+// is a *VerifyError. Verify is stateless (no replay or age check; see
+// Verifier) and safe for concurrent use.
+func (kr *Keyring) Verify(line []byte) (*Envelope, *Key, error) {
+	st, _ := statePool.Get().(*verifyState)
+	if st == nil {
+		st = &verifyState{}
+	}
+	defer statePool.Put(st)
+	env, k, err := st.verify(kr, line)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, k, nil
+}
+
+var statePool sync.Pool
+
+type verifyState struct {
+	p    strictjson.Parser
+	buf  []byte
+	sum  []byte
+	want []byte
+	macs map[*Key]hash.Hash
+}
+
+func (st *verifyState) macFor(k *Key) hash.Hash {
+	if st.macs == nil {
+		st.macs = map[*Key]hash.Hash{}
+	}
+	m := st.macs[k]
+	if m == nil {
+		if len(st.macs) > 64 {
+			clear(st.macs)
+		}
+		m = hmac.New(sha256.New, k.Secret)
+		st.macs[k] = m
+	}
+	return m
+}
+
+// fieldIndex orders the envelope's fields as in the canonical encoding.
+const (
+	fData = iota
+	fID
+	fKID
+	fOperation
+	fOrigin
+	fTS
+	fSignature
+	nFields
+)
+
+var fieldNames = [nFields]string{"data", "id", "kid", "operation", "origin", "ts", "signature"}
+
+func fieldOf(key []byte) int {
+	for i, n := range fieldNames {
+		if string(key) == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func (st *verifyState) verify(kr *Keyring, line []byte) (*Envelope, *Key, error) {
+	if len(line) > MaxLineSize {
+		return nil, nil, verr(ReasonTooLong, nil, "line is %d bytes, more than the maximum %d", len(line), MaxLineSize)
+	}
+	members, err := st.p.Object(line)
+	if err != nil {
+		return nil, nil, verr(ReasonMalformed, nil, "%v", err)
+	}
+	var f [nFields]*strictjson.Member
+	var id []byte
+	for i := range members {
+		m := &members[i]
+		n := fieldOf(m.Key)
+		if n < 0 {
+			return nil, nil, verr(ReasonMalformed, nil, "unknown field %q", m.Key)
+		}
+		f[n] = m
+		if n == fID && m.Kind == strictjson.String && validID(m.Str) {
+			id = m.Str
+		}
+	}
+	for n, m := range f {
+		if m == nil {
+			return nil, nil, verr(ReasonMalformed, id, "missing field %q", fieldNames[n])
+		}
+		if n != fData && m.Kind != strictjson.String {
+			return nil, nil, verr(ReasonMalformed, id, "field %q is a %v, want a string", fieldNames[n], m.Kind)
+		}
+	}
+	if id == nil {
+		return nil, nil, verr(ReasonMalformed, nil, "invalid id %q: want 1 to 128 printable ASCII characters, no spaces", f[fID].Str)
+	}
+	kid, origin, op := f[fKID].Str, f[fOrigin].Str, f[fOperation].Str
+	if !ValidKID(string(kid)) {
+		return nil, nil, verr(ReasonMalformed, id, "invalid kid %q", kid)
+	}
+	if !ValidOrigin(string(origin)) {
+		return nil, nil, verr(ReasonMalformed, id, "invalid origin %q", origin)
+	}
+	if !ValidOperation(string(op)) {
+		return nil, nil, verr(ReasonMalformed, id, "invalid operation %q", op)
+	}
+	ts, err := parseTS(f[fTS].Str)
+	if err != nil {
+		return nil, nil, verr(ReasonMalformed, id, "%v", err)
+	}
+	sig := f[fSignature].Str
+	if len(sig) != 2*sha256.Size || !isLowerHex(sig) {
+		return nil, nil, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
+	}
+	key, ok := kr.bykid[string(kid)]
+	if !ok {
+		return nil, nil, verr(ReasonUnknownKID, id, "unknown kid %q", kid)
+	}
+
+	b := append(st.buf[:0], '{')
+	for n := fData; n < fSignature; n++ {
+		if n > fData {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, fieldNames[n]...)
+		b = append(b, '"', ':')
+		b = append(b, f[n].Canon...)
+	}
+	b = append(b, '}')
+	st.buf = b
+	mac := st.macFor(key)
+	mac.Reset()
+	mac.Write(b)
+	st.sum = mac.Sum(st.sum[:0])
+	st.want = hex.AppendEncode(st.want[:0], st.sum)
+	if !hmac.Equal(st.want, sig) {
+		return nil, nil, verr(ReasonBadSignature, id, "bad signature (altered, or not signed with key %q)", kid)
+	}
+	if string(origin) != key.Origin {
+		return nil, nil, verr(ReasonOriginMismatch, id, "origin %q not allowed for key %q (its origin is %q)", origin, kid, key.Origin)
+	}
+	env := &Envelope{
+		ID:        string(id),
+		TS:        ts,
+		Origin:    key.Origin,
+		Operation: string(op),
+		Data:      json.RawMessage(append([]byte(nil), f[fData].Canon...)),
+		KID:       key.KID,
+		Signature: string(sig),
+	}
+	return env, key, nil
+}
+
+func parseTS(s []byte) (time.Time, error) {
+	if len(s) == 0 || s[len(s)-1] != 'Z' {
+		return time.Time{}, fmt.Errorf("invalid ts %q: want an RFC 3339 time in UTC (ending in Z)", s)
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(s))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid ts %q: want an RFC 3339 time in UTC", s)
+	}
+	return t, nil
+}
+
+func isLowerHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Verifier verifies a stream of envelopes: what Keyring.Verify checks, plus
+// that no id repeats within the stream (a replay) and, when MaxAge > 0, that
+// ts is neither older than MaxAge nor more than MaxAge in the future. Only
+// valid envelopes count as seen, so a forgery cannot block a genuine id.
+// It is not safe for concurrent use.
+type Verifier struct {
+	Keyring *Keyring
+	MaxAge  time.Duration    // 0: no age check
+	Now     func() time.Time // nil: time.Now
+
+	st   verifyState
+	seed [2]maphash.Seed
+	seen map[[2]uint64]struct{}
+}
+
+// NewVerifier returns a Verifier for kr.
+func NewVerifier(kr *Keyring) *Verifier {
+	return &Verifier{Keyring: kr}
+}
+
+// Verify checks the next line of the stream; see Verifier.
+func (v *Verifier) Verify(line []byte) (*Envelope, *Key, error) {
+	env, key, err := v.st.verify(v.Keyring, line)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.MaxAge > 0 {
+		now := time.Now()
+		if v.Now != nil {
+			now = v.Now()
+		}
+		if age := now.Sub(env.TS); age > v.MaxAge {
+			return nil, nil, verr(ReasonTooOld, []byte(env.ID), "too old: signed %v ago, maximum age %v", age.Round(time.Second), v.MaxAge)
+		} else if -age > v.MaxAge {
+			return nil, nil, verr(ReasonFuture, []byte(env.ID), "signed %v in the future, more than the maximum age %v", (-age).Round(time.Second), v.MaxAge)
+		}
+	}
+	// Ids are remembered as 128-bit keyed hashes: a third of the memory of
+	// the strings, and collisions are out of reach since the seeds are secret.
+	if v.seen == nil {
+		v.seen = map[[2]uint64]struct{}{}
+		v.seed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	}
+	h := [2]uint64{maphash.String(v.seed[0], env.ID), maphash.String(v.seed[1], env.ID)}
+	if _, dup := v.seen[h]; dup {
+		return nil, nil, verr(ReasonReplayed, []byte(env.ID), "replayed: id %q was already seen in this stream", env.ID)
+	}
+	v.seen[h] = struct{}{}
+	return env, key, nil
+}
+
+// newUUID writes a random (version 4) UUID in its 36-character text form.
+func newUUID(dst *[36]byte) {
+	var u [16]byte
+	randBytes(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	hex.Encode(dst[0:8], u[0:4])
+	dst[8] = '-'
+	hex.Encode(dst[9:13], u[4:6])
+	dst[13] = '-'
+	hex.Encode(dst[14:18], u[6:8])
+	dst[18] = '-'
+	hex.Encode(dst[19:23], u[8:10])
+	dst[23] = '-'
+	hex.Encode(dst[24:], u[10:])
+}
+
+// randBytes fills b from crypto/rand through a small buffer: one getrandom
+// call per 256 ids instead of one per id.
+var rnd struct {
+	sync.Mutex
+	buf [4096]byte
+	n   int
+}
+
+func randBytes(b []byte) {
+	rnd.Lock()
+	if rnd.n < len(b) {
+		rand.Read(rnd.buf[:])
+		rnd.n = len(rnd.buf)
+	}
+	copy(b, rnd.buf[len(rnd.buf)-rnd.n:])
+	clear(rnd.buf[len(rnd.buf)-rnd.n : len(rnd.buf)-rnd.n+len(b)])
+	rnd.n -= len(b)
+	rnd.Unlock()
+}

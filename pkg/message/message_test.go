@@ -1,0 +1,84 @@
+package message
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func mustKey(t testing.TB, kid, origin, subject string) *Key {
+	t.Helper()
+	k, err := GenerateKey(kid, origin, subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func reasonOf(err error) Reason {
+	var ve *VerifyError
+	if errors.As(err, &ve) {
+		return ve.Reason
+	}
+	return ""
+}
+
+func TestSignVerify(t *testing.T) {
+	k := mustKey(t, "a1", "artisan", "a-42")
+	kr, _ := NewKeyring(mustKey(t, "co1", "central-office", ""), k)
+	data := `{"target":"product","properties":{"oid":"p-1","n":9223372036854775871,"x":1.50}}`
+	line, err := k.Sign("update", []byte(" "+data+"\n"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsAny(line, "\n") {
+		t.Fatalf("line has a newline: %s", line)
+	}
+	env, key, err := kr.Verify(line)
+	if err != nil {
+		t.Fatalf("verify %s: %v", line, err)
+	}
+	if key != k || env.Origin != "artisan" || env.Operation != "update" || env.KID != "a1" || !env.TS.Equal(t0) || key.Subject != "a-42" {
+		t.Errorf("got %+v key %v", env, key)
+	}
+	want := `{"properties":{"n":9223372036854775871,"oid":"p-1","x":1.50},"target":"product"}`
+	if string(env.Data) != want {
+		t.Errorf("data %s, want %s", env.Data, want)
+	}
+	if len(env.ID) != 36 {
+		t.Errorf("id %q", env.ID)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	k := mustKey(t, "a1", "artisan", "")
+	kr, _ := NewKeyring(k)
+	line, _ := k.Sign("update", []byte(`{"x":1}`), t0)
+	s := string(line)
+	cases := []struct {
+		name, line string
+		reason     Reason
+	}{
+		{"empty", "", ReasonMalformed},
+		{"truncated", s[:len(s)-1], ReasonMalformed},
+		{"array", "[" + s + "]", ReasonMalformed},
+		{"data", strings.Replace(s, `"x":1`, `"x":2`, 1), ReasonBadSignature},
+		{"operation", strings.Replace(s, `"update"`, `"delete"`, 1), ReasonBadSignature},
+		{"kid", strings.Replace(s, `"a1"`, `"a2"`, 1), ReasonUnknownKID},
+		{"dupkey", strings.Replace(s, `{"x":1}`, `{"x":1,"x":2}`, 1), ReasonMalformed},
+		{"dupfield", strings.Replace(s, `{"data"`, `{"operation":"delete","data"`, 1), ReasonMalformed},
+		{"extra", strings.Replace(s, `{"data"`, `{"extra":1,"data"`, 1), ReasonMalformed},
+		{"nul", strings.Replace(s, `"x"`, "\"x\x00\"", 1), ReasonMalformed},
+		{"badutf8", strings.Replace(s, `"x"`, "\"x\xff\"", 1), ReasonMalformed},
+	}
+	for _, c := range cases {
+		_, _, err := kr.Verify([]byte(c.line))
+		if got := reasonOf(err); got != c.reason {
+			t.Errorf("%s: reason %q (%v), want %q", c.name, got, err, c.reason)
+		}
+	}
+}
