@@ -22,10 +22,12 @@ var (
 	office = Identity{Origin: OriginCentralOffice}
 	byA    = Identity{Origin: OriginArtisan, Subject: artisanA}
 	byB    = Identity{Origin: OriginArtisan, Subject: artisanB}
-	t0     = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	t1     = t0.Add(time.Hour)
-	key1   = strings.Repeat("1f", 64)
-	key2   = strings.Repeat("2e", 64)
+	// anyArtisan is an artisan under the legacy shared key.
+	anyArtisan = Identity{Origin: OriginArtisan, AnyArtisan: true}
+	t0         = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	t1         = t0.Add(time.Hour)
+	key1       = strings.Repeat("1f", 64)
+	key2       = strings.Repeat("2e", 64)
 )
 
 type obj = map[string]any
@@ -208,6 +210,16 @@ func TestDecide(t *testing.T) {
 		{"artisan resends whole order with its fulfilment", byA, Update, Order,
 			with(newOrder, "fulfilled_items", obj{productA: 1, productB: 1}), storedOrder, Replace, ""},
 		{"artisan cancels order", byA, Delete, Order, obj{"oid": order1}, storedOrder, 0, "artisan may not delete orders"},
+
+		// The legacy scheme cannot tell artisans apart: roles and field rules
+		// hold, ownership is not checked.
+		{"legacy artisan updates an artisan", anyArtisan, Update, Artisan, obj{"oid": artisanB, "contact_name": "x"}, storedArtisanB, Replace, ""},
+		{"legacy artisan changes signing_key", anyArtisan, Update, Artisan, obj{"oid": artisanA, "signing_key": key2}, storedArtisan, 0, "may not change its own signing_key"},
+		{"legacy artisan creates artisan", anyArtisan, Create, Artisan, newArtisan, nil, 0, "artisan may not create artisans"},
+		{"legacy artisan creates product", anyArtisan, Create, Product, newProduct, nil, Insert, ""},
+		{"legacy artisan creates product without artisan_id", anyArtisan, Create, Product, with(newProduct, "artisan_id", nil), nil, 0, "artisan_id is required"},
+		{"legacy artisan fulfils any item", anyArtisan, Update, Order, obj{"oid": order1, "fulfilled_items": obj{productB: 0}}, storedOrder, Replace, ""},
+		{"legacy artisan fulfils more than ordered", anyArtisan, Update, Order, obj{"oid": order1, "fulfilled_items": obj{productA: 9}}, storedOrder, 0, "more than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
