@@ -129,15 +129,30 @@ func IsPrime64(n uint64) bool {
 	return isPrimeOdd64(n)
 }
 
-// isPrimeOdd64 is the Miller–Rabin test for odd n >= 3 with base sets that
-// are proven to make it exact: {2, 7, 61} below 4,759,123,141 (Jaeschke), and
-// Jim Sinclair's seven bases for all of 64 bits.
+// isPrimeOdd64 is the Miller–Rabin test for odd n >= 3 with base sets
+// that are proven to make it exact: {2, 7, 61} below 4,759,123,141
+// (Jaeschke), then the smallest known sets by size (Worley, Sinclair,
+// Berg; miller-rabin.appspot.com), ending with Sinclair's seven bases for
+// all of 64 bits. Fewer bases for smaller n is what makes ranges like
+// 10^12… cheap.
 func isPrimeOdd64(n uint64) bool {
-	m := newMont64(n)
-	if n < 1<<32 {
-		return m.strongProbablePrime(2) && m.strongProbablePrime(7) && m.strongProbablePrime(61)
+	var bases []uint64
+	switch {
+	case n < 1<<32:
+		bases = []uint64{2, 7, 61}
+	case n < 350269456337:
+		bases = []uint64{4230279247111683200, 14694767155120705706, 16641139526367750375}
+	case n < 55245642489451:
+		bases = []uint64{2, 141889084524735, 1199124725622454117, 11096072698276303650}
+	case n < 7999252175582851:
+		bases = []uint64{2, 4130806001517, 149795463772692060, 186635894390467037, 3967304179347715805}
+	case n < 585226005592931977:
+		bases = []uint64{2, 123635709730000, 9233062284813009, 43835965440333360, 761179012939631437, 1263739024124850375}
+	default:
+		bases = []uint64{2, 325, 9375, 28178, 450775, 9780504, 1795265022}
 	}
-	for _, a := range [...]uint64{2, 325, 9375, 28178, 450775, 9780504, 1795265022} {
+	m := newMont64(n)
+	for _, a := range bases {
 		if !m.strongProbablePrime(a) {
 			return false
 		}

@@ -325,3 +325,11 @@ func TestAgreesWithGNUFactor128(t *testing.T) {
 		}
 	}
 }
+
+func mustBig(s string) *big.Int {
+	b, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic(s)
+	}
+	return b
+}

@@ -3,13 +3,164 @@
 package factorscmd
 
 import (
+	"fmt"
+	"io"
 	"os"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
+	"github.com/hms-toolkit/hms/pkg/factorstream"
 )
+
+const description = `Prints the divisors of each number, one line per number, in input order:
+
+   $ hms-factors 16 11 1
+   16:[2, 4, 8]
+   11:[]
+   1:[]
+
+Numbers come from the arguments or, with none, from stdin: any whitespace
+separates them, any count per line, lines of any length. Every n from 1 to
+2^128-1 is handled exactly; anything else is reported on stderr with its line
+number, the rest is still processed, and the exit status is 1.
+
+The divisors listed are those from 2 to n/2 (the book's factors_of). Formats:
+   divisors  16:[2, 4, 8]                 (default, byte-identical to the book)
+   factor    12: 2 2 3                    (prime factors, as GNU factor prints them)
+   json      {"n":16,"factors":[2,4,8]}   (exact integers)
+   tsv       16<TAB>2,4,8                 (Hadoop key/value)
+
+Hadoop Streaming: use it as the mapper (--format tsv; --drop-key with
+NLineInputFormat; --hadoop for counters) and 'hms-factors reduce' as the
+reducer. Spark: rdd.pipe("hms-factors --format tsv"); empty input gives
+empty output and exit status 0.`
 
 // Main runs hms-factors with os.Args and returns its exit status.
 func Main() int {
-	app := cmdutil.NewApp("hms-factors", "TODO")
+	app := cmdutil.NewApp("hms-factors", "divisors and prime factors of numbers, in input order, in parallel")
+	app.UsageText = "hms-factors [options] [NUMBER...]\nhms-factors reduce [--summary] [--hadoop] < sorted.tsv"
+	app.Description = description
+	app.Flags = []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "divisors",
+			Usage: "output `FORMAT`: divisors, factor, json or tsv"},
+		&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: runtime.GOMAXPROCS(0),
+			Usage: "factor on `N` workers (output order is input order regardless)"},
+		&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid tokens silently (the book's behaviour): only their count is reported, exit status 0"},
+		&cli.BoolFlag{Name: "hadoop", Usage: "write Hadoop Streaming counters (reporter:counter:hms-factors,…) to stderr"},
+		&cli.BoolFlag{Name: "drop-key", Usage: "drop the first token of each line when a TAB follows it (Hadoop NLineInputFormat's offset<TAB>line)"},
+		&cli.BoolFlag{Name: "progress", Usage: "show the count and rate on stderr (only when stderr is a terminal)"},
+	}
+	app.Action = factors
+	app.Commands = []*cli.Command{{
+		Name:      "reduce",
+		Usage:     "Hadoop Streaming reducer: merge key-sorted tsv lines, checking duplicates agree",
+		UsageText: "hms-factors reduce [--summary] [--hadoop] < sorted.tsv",
+		Description: `Reads NUMBER<TAB>DIVISORS lines (hms-factors --format tsv) grouped by key,
+as Hadoop hands them to a reducer or sort(1) sorts them, and writes each number
+once. Lines for the same number must carry the same divisors: a disagreement
+is reported on stderr naming the number, and the exit status is 1.`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "summary", Usage: "print totals to stderr: numbers, primes, perfect numbers, the number with the most divisors"},
+			&cli.BoolFlag{Name: "hadoop", Usage: "write Hadoop Streaming counters to stderr"},
+		},
+		Action: reduce,
+	}}
 	return cmdutil.Run(app, os.Args)
+}
+
+func factors(c *cli.Context) error {
+	format, err := factorstream.ParseFormat(c.String("format"))
+	if err != nil {
+		return cmdutil.Fatalf("%v", err).WithHint("see 'hms-factors --help'")
+	}
+	workers := c.Int("workers")
+	if workers < 1 {
+		return cmdutil.Fatalf("--workers must be at least 1, not %d", workers)
+	}
+	opt := factorstream.Options{
+		Format:      format,
+		Workers:     workers,
+		DropKey:     c.Bool("drop-key"),
+		SkipInvalid: c.Bool("skip-invalid"),
+		Name:        "hms-factors",
+		Unit:        "line",
+	}
+	if c.Bool("progress") && isTerminal(os.Stderr) {
+		opt.Progress = os.Stderr
+	}
+	var in io.Reader = os.Stdin
+	if c.NArg() > 0 {
+		// One argument per "line", so errors name the argument.
+		args := make([]string, c.NArg())
+		for i, a := range c.Args().Slice() {
+			args[i] = strings.ReplaceAll(a, "\n", " ")
+		}
+		in = strings.NewReader(strings.Join(args, "\n") + "\n")
+		opt.Unit = "argument"
+	}
+	st, err := factorstream.Run(in, os.Stdout, os.Stderr, opt)
+	if c.Bool("hadoop") {
+		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,numbers,%d\n", st.Numbers)
+		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,invalid,%d\n", st.Invalid)
+	}
+	if err != nil {
+		if cmdutil.IsBrokenPipe(err) {
+			return err
+		}
+		return cmdutil.Fatalf("%v", err)
+	}
+	if st.Invalid > 0 {
+		if opt.SkipInvalid {
+			fmt.Fprintf(os.Stderr, "hms-factors: skipped %d invalid %s\n", st.Invalid, plural(st.Invalid, "token"))
+			return nil
+		}
+		return cmdutil.Partial
+	}
+	return nil
+}
+
+func reduce(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return cmdutil.Fatalf("reduce reads stdin and takes no arguments").WithHint("hms-factors reduce < sorted.tsv")
+	}
+	st, err := factorstream.Reduce(os.Stdin, os.Stdout, os.Stderr, factorstream.ReduceOptions{
+		Name:    "hms-factors reduce",
+		Summary: c.Bool("summary"),
+	})
+	if c.Bool("hadoop") {
+		for _, kv := range []struct {
+			name string
+			n    int64
+		}{{"numbers", st.Numbers}, {"duplicates", st.Duplicates}, {"disagreements", st.Disagree}, {"invalid", st.Invalid}} {
+			fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,%s,%d\n", kv.name, kv.n)
+		}
+	}
+	if err != nil {
+		if cmdutil.IsBrokenPipe(err) {
+			return err
+		}
+		return cmdutil.Fatalf("%v", err)
+	}
+	if c.Bool("summary") {
+		st.WriteSummary(os.Stderr)
+	}
+	if st.Invalid > 0 || st.Disagree > 0 {
+		return cmdutil.Partial
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
