@@ -3,13 +3,201 @@
 package sendcmd
 
 import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/hms-toolkit/hms/pkg/amqpcli"
+	"github.com/hms-toolkit/hms/pkg/amqpsend"
+	"github.com/hms-toolkit/hms/pkg/clilog"
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 )
 
+const description = `Each line of stdin becomes one persistent message (the body is the line
+without its newline). Publisher confirms are always on: hms-send exits 0
+only when the broker confirmed every line. Unroutable messages are errors
+(mandatory flag), not silent drops. If the connection drops, hms-send
+reconnects with backoff and publishes every unconfirmed message again with
+the same message-id, for up to --retry-for. Lines it could not get confirmed
+are reported, and written to --failed FILE so a rerun can finish the job:
+
+   hms-send -q work < lines || hms-send -q work < failed.txt
+
+The message-id is the "id" of a line that is an hms envelope (a JSON object
+with an "id" field), and RUNID-LINENUMBER otherwise. Empty lines are skipped
+(counted in the summary); lines over --max-size bytes are errors.
+
+With --queue the queue is declared durable, with a dead-letter queue Q.dead
+(see hms-recv); --no-declare uses an existing queue as it is.`
+
 // Main runs hms-send with os.Args and returns its exit status.
 func Main() int {
-	app := cmdutil.NewApp("hms-send", "TODO")
+	amqpcli.UseVerboseV()
+	app := cmdutil.NewApp("hms-send", "publish lines to RabbitMQ, with publisher confirms")
+	app.UsageText = "hms-send --queue Q [flags] < lines\n   hms-send --exchange X --routing-key K [flags] < lines"
+	app.Description = description
+	app.Flags = append(amqpcli.Flags(),
+		&cli.StringFlag{Name: "queue", Aliases: []string{"q"}, Usage: "publish to queue `Q` (declared durable, with Q.dead)"},
+		&cli.StringFlag{Name: "exchange", Aliases: []string{"e"}, Usage: "publish to exchange `X` (which must exist)"},
+		&cli.StringFlag{Name: "routing-key", Aliases: []string{"k"}, Usage: "routing `KEY` with --exchange"},
+		&cli.IntFlag{Name: "window", Value: 512, Usage: "at most `N` messages published and not yet confirmed"},
+		&cli.StringFlag{Name: "content-type", Usage: "content-type property of every message, e.g. application/json"},
+		&cli.StringSliceFlag{Name: "header", Aliases: []string{"H"}, Usage: "add header `K=V` to every message (repeatable)"},
+		&cli.StringFlag{Name: "failed", Usage: "write the lines not confirmed to `FILE`, for a rerun"},
+		&cli.IntFlag{Name: "max-size", Value: amqpsend.MaxSize, Usage: "longest line in `BYTES`; longer lines are errors"},
+	)
+	app.Action = run
 	return cmdutil.Run(app, os.Args)
+}
+
+func run(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return cmdutil.Fatalf("unexpected argument %q: hms-send reads stdin", c.Args().First()).WithHint("see 'hms-send --help'")
+	}
+	log, err := amqpcli.Logger(c)
+	if err != nil {
+		return err
+	}
+	cfg := amqpsend.Config{
+		Conn:        amqpcli.Conn(c),
+		Exchange:    c.String("exchange"),
+		RoutingKey:  c.String("routing-key"),
+		Window:      c.Int("window"),
+		ContentType: c.String("content-type"),
+		RetryFor:    c.Duration("retry-for"),
+		Log:         log,
+	}
+	if q := c.String("queue"); q != "" {
+		if cfg.Exchange != "" {
+			return cmdutil.Fatalf("--queue and --exchange exclude each other").
+				WithHint("to publish to a queue through an exchange, bind it and use --exchange and --routing-key")
+		}
+		cfg.Queue = amqpcli.Queue(c, q)
+	} else if cfg.Exchange == "" {
+		return cmdutil.Fatalf("no target: give --queue Q, or --exchange X --routing-key K").WithHint("see 'hms-send --help'")
+	}
+	if cfg.Window < 1 {
+		return cmdutil.Fatalf("--window %d: want at least 1", cfg.Window)
+	}
+	if c.Int("max-size") < 1 {
+		return cmdutil.Fatalf("--max-size %d: want at least 1", c.Int("max-size"))
+	}
+	for _, h := range c.StringSlice("header") {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok || k == "" {
+			return cmdutil.Fatalf("--header %q: want KEY=VALUE", h)
+		}
+		if cfg.Headers == nil {
+			cfg.Headers = amqp.Table{}
+		}
+		cfg.Headers[k] = v
+	}
+	if err := cfg.Conn.Check(); err != nil {
+		return amqpcli.Fatal(err)
+	}
+
+	var failed *bufio.Writer
+	if path := c.String("failed"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return cmdutil.Fatalf("--failed: %v", err)
+		}
+		defer f.Close()
+		failed = bufio.NewWriter(f)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var idb [6]byte
+	rand.Read(idb[:])
+	runID := hex.EncodeToString(idb[:])
+	lines := make(chan amqpsend.Message, 4096)
+	var skipped, rejected int64
+	badLines := make(chan *amqpsend.LineError, 64)
+	readErr := make(chan error, 1)
+	go func() {
+		readErr <- amqpsend.ReadLines(os.Stdin, c.Int("max-size"), runID+"-", lines,
+			func(e *amqpsend.LineError) { badLines <- e }, nil)
+		close(badLines)
+	}()
+	// Bad lines are reported from their own goroutine so the reader never
+	// waits for the publisher to report them.
+	badDone := make(chan struct{})
+	go func() {
+		defer close(badDone)
+		for e := range badLines {
+			if errors.Is(e, amqpsend.ErrEmpty) {
+				skipped++
+				continue
+			}
+			rejected++
+			log.Error(e.Error())
+		}
+	}()
+
+	p := amqpsend.New(cfg)
+	var failedN int64
+	var writeErr error
+	fail := func(m amqpsend.Message, err error) {
+		failedN++
+		if !errors.Is(err, amqpsend.ErrGaveUp) {
+			log.Error(fmt.Sprintf("line %d: %v", m.Line, err), "message_id", m.MessageID)
+		}
+		if failed != nil && writeErr == nil {
+			failed.Write(m.Body)
+			writeErr = failed.WriteByte('\n')
+		}
+	}
+	stopProgress := func() {}
+	if c.Bool("progress") {
+		stopProgress = clilog.Progress(os.Stderr, 500*time.Millisecond, p.Stats.Confirmed.Load, func() string {
+			return fmt.Sprintf("hms-send: read %d, confirmed %d", p.Stats.Read.Load(), p.Stats.Confirmed.Load())
+		})
+	}
+	start := time.Now()
+	runErr := p.Run(ctx, lines, fail)
+	stopProgress()
+	rerr := <-readErr
+	<-badDone
+	if failed != nil {
+		if err := failed.Flush(); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
+	el := time.Since(start)
+	summary := fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s",
+		p.Stats.Read.Load()+rejected+skipped, p.Stats.Confirmed.Load(), failedN, rejected, skipped,
+		p.Stats.Republished.Load(), p.Stats.Reconnects.Load(), float64(p.Stats.Confirmed.Load())/el.Seconds())
+	notAll := failedN > 0 || rejected > 0 || runErr != nil || rerr != nil
+	if notAll || c.Bool("verbose") {
+		fmt.Fprintf(os.Stderr, "hms-send: %s\n", summary)
+	}
+	if failedN > 0 && failed != nil {
+		fmt.Fprintf(os.Stderr, "hms-send: the %d unconfirmed lines are in %s\n", failedN, c.String("failed"))
+	}
+	switch {
+	case writeErr != nil:
+		return cmdutil.Fatalf("--failed %s: %v", c.String("failed"), writeErr)
+	case runErr != nil:
+		return amqpcli.Fatal(runErr)
+	case rerr != nil:
+		return cmdutil.Fatalf("reading stdin: %v", rerr)
+	case ctx.Err() != nil:
+		return cmdutil.Fatalf("interrupted: the lines after line %d were not sent", p.Stats.Read.Load()+rejected+skipped)
+	case notAll:
+		return cmdutil.Partial
+	}
+	return nil
 }

@@ -1,0 +1,82 @@
+// Package amqpcli holds the command-line pieces hms-send and hms-recv
+// share: connection and queue flags, logging flags, and how a broker error
+// becomes an exit status with a hint.
+package amqpcli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
+	"github.com/hms-toolkit/hms/pkg/clilog"
+	"github.com/hms-toolkit/hms/pkg/cmdutil"
+)
+
+// Flags are the connection, queue-declaration and logging flags.
+func Flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "url", EnvVars: []string{"AMQP_URL"}, Value: amqpconn.DefaultURL, Usage: "broker `URL`, amqp:// or amqps:// (password: prefer AMQP_URL)"},
+		&cli.StringFlag{Name: "ca", Usage: "CA certificates (PEM `FILE`) to verify an amqps broker"},
+		&cli.StringFlag{Name: "cert", Usage: "client certificate (PEM `FILE`) for amqps"},
+		&cli.StringFlag{Name: "key", Usage: "client key (PEM `FILE`) for --cert"},
+		&cli.DurationFlag{Name: "heartbeat", Value: 10 * time.Second, Usage: "AMQP heartbeat interval"},
+		&cli.StringFlag{Name: "name", Usage: "connection name shown by the broker (default: PROGRAM@HOST[PID])"},
+		&cli.BoolFlag{Name: "no-declare", Usage: "use the queue as it is: it must exist, nothing is declared"},
+		&cli.BoolFlag{Name: "quorum", Usage: "declare a quorum queue, whose --delivery-limit stops poison messages"},
+		&cli.IntFlag{Name: "delivery-limit", Value: 20, Usage: "with --quorum: deliveries before a message is dead-lettered"},
+		&cli.DurationFlag{Name: "retry-for", Value: 30 * time.Second, Usage: "keep reconnecting for up to `D` after losing the broker"},
+		&cli.BoolFlag{Name: "progress", Usage: "show counts and rate on stderr (when it is a terminal)"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log connections and print a summary at exit"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text, or json for journald and log shippers"},
+	}
+}
+
+// Conn is the connection configuration from the flags.
+func Conn(c *cli.Context) amqpconn.Config {
+	name := c.String("name")
+	if name == "" {
+		host, _ := os.Hostname()
+		name = fmt.Sprintf("%s@%s[%d]", c.App.Name, host, os.Getpid())
+	}
+	return amqpconn.Config{
+		URL: c.String("url"), CAFile: c.String("ca"), CertFile: c.String("cert"), KeyFile: c.String("key"),
+		Heartbeat: c.Duration("heartbeat"), Name: name,
+	}
+}
+
+// Queue is the queue named q with the declaration flags.
+func Queue(c *cli.Context, q string) amqpconn.Queue {
+	return amqpconn.Queue{Name: q, NoDeclare: c.Bool("no-declare"), Quorum: c.Bool("quorum"), DeliveryLimit: c.Int("delivery-limit")}
+}
+
+// Logger is the logger from --log-format and -v.
+func Logger(c *cli.Context) (*slog.Logger, error) {
+	level := slog.LevelWarn
+	if c.Bool("verbose") {
+		level = slog.LevelInfo
+	}
+	log, err := clilog.New(c.App.Name, os.Stderr, c.String("log-format"), level)
+	if err != nil {
+		return nil, cmdutil.Fatalf("%v", err)
+	}
+	return log, nil
+}
+
+// Fatal is err as an exit-status-2 error, with the hint it carries.
+func Fatal(err error) error {
+	e := cmdutil.Fatalf("%v", err)
+	if h := amqpconn.HintOf(err); h != "" {
+		e = e.WithHint(h)
+	}
+	return e
+}
+
+// UseVerboseV makes -v mean --verbose (as in most pipeline tools) instead
+// of --version, which stays. Call before building the app.
+func UseVerboseV() {
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+}

@@ -1,0 +1,197 @@
+// Package amqpconn opens RabbitMQ connections the hms way (URL, TLS files,
+// heartbeat, connection name), says which failures are worth retrying and
+// turns broker errors into messages a user can act on, and declares the
+// durable queue topology that hms-send and hms-recv share: a queue Q whose
+// rejected messages go, through the default exchange, to the queue "Q.dead".
+package amqpconn
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// DefaultURL is used when neither --url nor AMQP_URL is set.
+const DefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
+
+// Config says how to reach the broker.
+type Config struct {
+	URL       string
+	CAFile    string // PEM CA bundle for amqps; the system roots otherwise
+	CertFile  string // client certificate (PEM) for amqps, with KeyFile
+	KeyFile   string
+	Heartbeat time.Duration // 0: the broker's proposal
+	Name      string        // connection_name shown in the management UI
+	Timeout   time.Duration // TCP+TLS+handshake; 0: 30s
+}
+
+// Redact returns the URL with its password hidden, for messages.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Permanent marks an error that retrying cannot fix (bad URL, refused
+// credentials, missing queue, inequivalent arguments...).
+type Permanent struct {
+	Err  error
+	Hint string
+}
+
+func (e *Permanent) Error() string { return e.Err.Error() }
+func (e *Permanent) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err is (or wraps) a *Permanent.
+func IsPermanent(err error) bool {
+	var p *Permanent
+	return errors.As(err, &p)
+}
+
+// HintOf returns the hint carried by a *Permanent in err, or "".
+func HintOf(err error) string {
+	var p *Permanent
+	if errors.As(err, &p) {
+		return p.Hint
+	}
+	return ""
+}
+
+// Check validates the URL and the TLS files without connecting, so that a
+// typo is reported at once rather than after retries.
+func (c Config) Check() error {
+	_, _, err := c.amqpConfig()
+	return err
+}
+
+func (c Config) amqpConfig() (string, amqp.Config, error) {
+	raw := c.URL
+	if raw == "" {
+		raw = DefaultURL
+	}
+	uri, err := amqp.ParseURI(raw)
+	if err != nil {
+		return "", amqp.Config{}, &Permanent{
+			Err:  fmt.Errorf("invalid AMQP URL %s: %v", Redact(raw), err),
+			Hint: "the form is amqp://user:password@host:5672/vhost (or amqps:// for TLS)",
+		}
+	}
+	cfg := amqp.Config{
+		Heartbeat:  c.Heartbeat,
+		Properties: amqp.NewConnectionProperties(),
+	}
+	if c.Name != "" {
+		cfg.Properties.SetClientConnectionName(c.Name)
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	cfg.Dial = amqp.DefaultDial(timeout)
+	if uri.Scheme == "amqps" {
+		tc := &tls.Config{ServerName: uri.Host, MinVersion: tls.VersionTLS12}
+		if c.CAFile != "" {
+			pem, err := os.ReadFile(c.CAFile)
+			if err != nil {
+				return "", cfg, &Permanent{Err: fmt.Errorf("--ca: %v", err)}
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return "", cfg, &Permanent{Err: fmt.Errorf("--ca %s: no PEM certificate in it", c.CAFile)}
+			}
+			tc.RootCAs = pool
+		}
+		if (c.CertFile == "") != (c.KeyFile == "") {
+			return "", cfg, &Permanent{Err: errors.New("--cert and --key go together")}
+		}
+		if c.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+			if err != nil {
+				return "", cfg, &Permanent{Err: fmt.Errorf("--cert/--key: %v", err)}
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		cfg.TLSClientConfig = tc
+	} else if c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
+		return "", cfg, &Permanent{
+			Err:  errors.New("--ca, --cert and --key need an amqps:// URL"),
+			Hint: "use amqps://host:5671/ for TLS",
+		}
+	}
+	return raw, cfg, nil
+}
+
+// Dial connects. Errors that retrying cannot fix are *Permanent.
+func Dial(c Config) (*amqp.Connection, error) {
+	raw, cfg, err := c.amqpConfig()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := amqp.DialConfig(raw, cfg)
+	if err != nil {
+		return nil, classifyDial(Redact(raw), err)
+	}
+	return conn, nil
+}
+
+func classifyDial(where string, err error) error {
+	var ae *amqp.Error
+	if errors.As(err, &ae) {
+		switch ae.Code {
+		case amqp.AccessRefused:
+			msg := fmt.Errorf("%s: access refused: %s", where, ae.Reason)
+			hint := "check the user and password in the URL, and the user's permissions on the vhost"
+			if ae == amqp.ErrVhost || ae.Reason == amqp.ErrVhost.Reason {
+				hint = "the vhost is the URL path: amqp://host/ is vhost '/', amqp://host/v is 'v'"
+			}
+			return &Permanent{Err: msg, Hint: hint}
+		case amqp.NotAllowed, amqp.InvalidPath:
+			return &Permanent{Err: fmt.Errorf("%s: %s", where, ae.Reason)}
+		}
+	}
+	var ue *tls.CertificateVerificationError
+	if errors.As(err, &ue) {
+		return &Permanent{Err: fmt.Errorf("%s: %v", where, err), Hint: "pass the broker's CA with --ca"}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return &Permanent{Err: fmt.Errorf("%s: %v", where, err)}
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// Backoff yields growing, jittered waits between reconnection attempts.
+type Backoff struct {
+	Min, Max time.Duration
+	cur      time.Duration
+}
+
+// Next returns the next wait.
+func (b *Backoff) Next() time.Duration {
+	if b.Min <= 0 {
+		b.Min = 100 * time.Millisecond
+	}
+	if b.Max <= 0 {
+		b.Max = 5 * time.Second
+	}
+	if b.cur == 0 {
+		b.cur = b.Min
+	} else {
+		b.cur = min(2*b.cur, b.Max)
+	}
+	// Full jitter on the upper half, so that many clients don't reconnect in step.
+	return b.cur/2 + rand.N(b.cur/2+1)
+}
+
+// Reset starts again from Min.
+func (b *Backoff) Reset() { b.cur = 0 }

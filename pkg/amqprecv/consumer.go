@@ -1,0 +1,349 @@
+// Package amqprecv consumes a RabbitMQ queue with manual acknowledgements
+// and acks a message only after it was handled: written and flushed to an
+// io.Writer, or fed to a command that exited 0. Messages that cannot be
+// handled go to the dead-letter queue Q.dead with the reason; a command that
+// fails transiently gets its batch requeued, with backoff. The connection is
+// re-established when it drops, and a delivery tag from before a reconnect
+// is never acked on the new channel (the broker has requeued it already).
+package amqprecv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
+)
+
+// Config says what to consume and how.
+type Config struct {
+	Conn     amqpconn.Config
+	Queue    amqpconn.Queue
+	Prefetch int // unacked messages the broker may send ahead; <= 0: 500
+	// RetryFor bounds how long a lost (or never established) connection
+	// is retried before giving up; 0 means no retry.
+	RetryFor time.Duration
+	Log      *slog.Logger
+}
+
+// Delivery is a message with the connection generation it came from.
+type Delivery struct {
+	amqp.Delivery
+	gen uint64
+}
+
+// Stats counts what happened; safe to read while consuming.
+type Stats struct {
+	Delivered    atomic.Int64
+	Acked        atomic.Int64 // handled and acked
+	DeadLettered atomic.Int64
+	Requeued     atomic.Int64
+	Lost         atomic.Int64 // handled, but the ack could not be sent: will come again
+	Reconnects   atomic.Int64
+}
+
+// ErrStale is returned when settling a delivery received on a connection
+// that has since been lost: the broker requeued it and will deliver it again.
+var ErrStale = errors.New("delivery from a lost connection (the broker requeued it)")
+
+// ErrGaveUp is wrapped when the connection could not be (re-)established
+// within RetryFor.
+var ErrGaveUp = errors.New("gave up reconnecting")
+
+// Consumer is a consuming connection. Its methods are for one goroutine.
+type Consumer struct {
+	cfg   Config
+	Stats Stats
+
+	conn       *amqp.Connection
+	ch         *amqp.Channel
+	deliveries <-chan amqp.Delivery
+	gen        uint64
+	deadExists bool
+	closed     chan *amqp.Error
+
+	pub         *amqp.Channel // confirm-mode channel for dead-letter copies
+	pubConfirms chan amqp.Confirmation
+	pubReturns  chan amqp.Return
+}
+
+// NewConsumer returns a consumer; nothing is connected until Connect or Next.
+func NewConsumer(cfg Config) *Consumer {
+	if cfg.Prefetch <= 0 {
+		cfg.Prefetch = 500
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Consumer{cfg: cfg}
+}
+
+// Prefetch is the prefetch count in use.
+func (c *Consumer) Prefetch() int { return c.cfg.Prefetch }
+
+// Connect connects, declares the queue and starts consuming, retrying
+// transient failures for up to RetryFor.
+func (c *Consumer) Connect(ctx context.Context) error {
+	if c.ch != nil {
+		return nil
+	}
+	deadline := time.Now().Add(c.cfg.RetryFor)
+	b := amqpconn.Backoff{}
+	for attempt := 0; ; attempt++ {
+		err := c.open()
+		if err == nil {
+			if c.gen > 1 {
+				c.Stats.Reconnects.Add(1)
+				c.cfg.Log.Info("connected again", "attempts", attempt+1)
+			}
+			return nil
+		}
+		c.disconnect()
+		if amqpconn.IsPermanent(err) {
+			return err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("%w after %s: %w", ErrGaveUp, c.cfg.RetryFor, err)
+		}
+		wait := min(b.Next(), left)
+		c.cfg.Log.Warn("cannot connect, retrying", "err", err, "in", wait, "giving_up_in", left)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *Consumer) open() error {
+	conn, err := amqpconn.Dial(c.cfg.Conn)
+	if err != nil {
+		return err
+	}
+	c.conn = conn
+	c.closed = conn.NotifyClose(make(chan *amqp.Error, 1))
+	dead, err := amqpconn.Declare(conn, c.cfg.Queue)
+	if err != nil {
+		return err
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	if err := ch.Qos(c.cfg.Prefetch, 0, false); err != nil {
+		return err
+	}
+	ds, err := ch.Consume(c.cfg.Queue.Name, "", false, false, false, false, nil)
+	if err != nil {
+		var ae *amqp.Error
+		if errors.As(err, &ae) && ae.Code == amqp.AccessRefused {
+			return &amqpconn.Permanent{Err: fmt.Errorf("consume %q: %s", c.cfg.Queue.Name, ae.Reason)}
+		}
+		return err
+	}
+	c.ch, c.deliveries, c.deadExists = ch, ds, dead
+	c.gen++
+	return nil
+}
+
+func (c *Consumer) disconnect() {
+	if c.conn != nil {
+		c.conn.Close()
+	}
+	c.conn, c.ch, c.deliveries, c.pub = nil, nil, nil, nil
+}
+
+// Close closes the connection: the broker requeues whatever was not acked.
+func (c *Consumer) Close() { c.disconnect() }
+
+// Next returns the next delivery. wait < 0 waits as long as it takes,
+// wait == 0 only takes one already received, and wait > 0 waits that
+// long. A nil delivery with a nil error means none came in time. A lost
+// connection is re-established on the way; ctx ends the wait with its error.
+func (c *Consumer) Next(ctx context.Context, wait time.Duration) (*Delivery, error) {
+	var timeout <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		if c.ch == nil {
+			if err := c.Connect(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if wait == 0 {
+			select {
+			case d, ok := <-c.deliveries:
+				if ok {
+					c.Stats.Delivered.Add(1)
+					return &Delivery{d, c.gen}, nil
+				}
+				c.lost()
+				continue
+			default:
+				return nil, nil
+			}
+		}
+		select {
+		case d, ok := <-c.deliveries:
+			if ok {
+				c.Stats.Delivered.Add(1)
+				return &Delivery{d, c.gen}, nil
+			}
+			c.lost()
+		case <-timeout:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (c *Consumer) lost() {
+	reason := error(amqp.ErrClosed)
+	select {
+	case e := <-c.closed:
+		if e != nil {
+			reason = e
+		}
+	default:
+	}
+	c.cfg.Log.Warn("connection lost; unacked messages go back to the queue", "err", reason)
+	c.disconnect()
+}
+
+func (c *Consumer) current(d *Delivery) error {
+	if c.ch == nil || d.gen != c.gen {
+		return ErrStale
+	}
+	return nil
+}
+
+// Ack acks d (and with multiple every earlier unsettled delivery).
+func (c *Consumer) Ack(d *Delivery, multiple bool, n int) error {
+	if err := c.current(d); err != nil {
+		c.Stats.Lost.Add(int64(n))
+		return err
+	}
+	if err := c.ch.Ack(d.DeliveryTag, multiple); err != nil {
+		c.Stats.Lost.Add(int64(n))
+		return fmt.Errorf("%w: %w", ErrStale, err)
+	}
+	c.Stats.Acked.Add(int64(n))
+	return nil
+}
+
+// Requeue gives d (and with multiple every earlier unsettled delivery)
+// back to the queue.
+func (c *Consumer) Requeue(d *Delivery, multiple bool, n int) error {
+	if err := c.current(d); err != nil {
+		return err
+	}
+	if err := c.ch.Nack(d.DeliveryTag, multiple, true); err != nil {
+		return fmt.Errorf("%w: %w", ErrStale, err)
+	}
+	c.Stats.Requeued.Add(int64(n))
+	return nil
+}
+
+// Drained reports whether the queue has no message ready. The question goes
+// on the consuming channel, so every delivery the broker sent before its
+// answer has been received by then.
+func (c *Consumer) Drained() (bool, error) {
+	if c.ch == nil {
+		return false, nil
+	}
+	q, err := c.ch.QueueDeclarePassive(c.cfg.Queue.Name, true, false, false, false, nil)
+	if err != nil {
+		return false, nil // the connection is going: Next reconnects
+	}
+	return q.Messages == 0, nil
+}
+
+// DeadLetter takes d out of the queue for good, with reason. When the queue
+// Q.dead exists, a copy of d carrying the headers x-hms-reason and
+// x-hms-queue is published to it and confirmed before d is acked;
+// otherwise d is rejected without requeue and the queue's own dead-letter
+// policy applies (or the broker drops it).
+func (c *Consumer) DeadLetter(d *Delivery, reason string) error {
+	if err := c.current(d); err != nil {
+		return err
+	}
+	c.cfg.Log.Warn("dead-lettered", "message_id", d.MessageId, "reason", reason,
+		"queue", amqpconn.DeadName(c.cfg.Queue.Name))
+	if !c.deadExists {
+		if err := c.ch.Nack(d.DeliveryTag, false, false); err != nil {
+			return fmt.Errorf("%w: %w", ErrStale, err)
+		}
+		c.Stats.DeadLettered.Add(1)
+		return nil
+	}
+	if err := c.publishDead(d, reason); err != nil {
+		// The original stays unacked: it comes back after a reconnect.
+		c.cfg.Log.Error("cannot dead-letter, the message stays in the queue", "message_id", d.MessageId, "err", err)
+		return err
+	}
+	if err := c.ch.Ack(d.DeliveryTag, false); err != nil {
+		return fmt.Errorf("%w: %w", ErrStale, err)
+	}
+	c.Stats.DeadLettered.Add(1)
+	return nil
+}
+
+func (c *Consumer) publishDead(d *Delivery, reason string) error {
+	if c.pub == nil {
+		ch, err := c.conn.Channel()
+		if err != nil {
+			return err
+		}
+		if err := ch.Confirm(false); err != nil {
+			return err
+		}
+		c.pubConfirms = ch.NotifyPublish(make(chan amqp.Confirmation, 1))
+		c.pubReturns = ch.NotifyReturn(make(chan amqp.Return)) // unbuffered: a return is seen before its ack
+		c.pub = ch
+	}
+	h := amqp.Table{}
+	for k, v := range d.Headers {
+		h[k] = v
+	}
+	h["x-hms-reason"] = reason
+	h["x-hms-queue"] = c.cfg.Queue.Name
+	err := c.pub.Publish("", amqpconn.DeadName(c.cfg.Queue.Name), true, false, amqp.Publishing{
+		Headers: h, ContentType: d.ContentType, ContentEncoding: d.ContentEncoding,
+		DeliveryMode: amqp.Persistent, MessageId: d.MessageId, CorrelationId: d.CorrelationId,
+		Timestamp: d.Timestamp, Type: d.Type, AppId: d.AppId, Body: d.Body,
+	})
+	if err != nil {
+		c.pub = nil
+		return err
+	}
+	t := time.NewTimer(30 * time.Second)
+	defer t.Stop()
+	select {
+	case r := <-c.pubReturns:
+		<-c.pubConfirms
+		return fmt.Errorf("queue %s: %s", amqpconn.DeadName(c.cfg.Queue.Name), r.ReplyText)
+	case conf, ok := <-c.pubConfirms:
+		if !ok {
+			c.pub = nil
+			return amqp.ErrClosed
+		}
+		if !conf.Ack {
+			return errors.New("the broker refused the dead-letter copy")
+		}
+		return nil
+	case <-t.C:
+		return errors.New("no confirm for the dead-letter copy within 30s")
+	}
+}
