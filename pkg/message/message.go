@@ -44,6 +44,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/hms-toolkit/hms/pkg/strictjson"
 )
@@ -91,7 +92,7 @@ func (e *VerifyError) Error() string {
 	if e.Err == nil {
 		return string(e.Reason)
 	}
-	return e.Err.Error()
+	return string(e.Reason) + ": " + e.Err.Error()
 }
 
 func (e *VerifyError) Unwrap() error { return e.Err }
@@ -286,7 +287,7 @@ func (st *verifyState) verify(kr *Keyring, line []byte) (*Envelope, *Key, error)
 	}
 	key, ok := kr.bykid[string(kid)]
 	if !ok {
-		return nil, nil, verr(ReasonUnknownKID, id, "unknown kid %q", kid)
+		return nil, nil, verr(ReasonUnknownKID, id, "no key %q in the keyring", kid)
 	}
 
 	b := append(st.buf[:0], '{')
@@ -307,20 +308,26 @@ func (st *verifyState) verify(kr *Keyring, line []byte) (*Envelope, *Key, error)
 	st.sum = mac.Sum(st.sum[:0])
 	st.want = hex.AppendEncode(st.want[:0], st.sum)
 	if !hmac.Equal(st.want, sig) {
-		return nil, nil, verr(ReasonBadSignature, id, "bad signature (altered, or not signed with key %q)", kid)
+		return nil, nil, verr(ReasonBadSignature, id, "MAC does not match: altered, or not signed with key %q", kid)
 	}
 	if string(origin) != key.Origin {
 		return nil, nil, verr(ReasonOriginMismatch, id, "origin %q not allowed for key %q (its origin is %q)", origin, kid, key.Origin)
 	}
+	// One allocation for the variable parts; the strings are views of bytes
+	// that are never written again.
+	data := f[fData].Canon
+	all := make([]byte, 0, len(id)+len(op)+len(sig)+len(data))
+	all = append(append(append(all, id...), op...), sig...)
+	str := func(from, n int) string { return unsafe.String(&all[from], n) }
 	env := &Envelope{
-		ID:        string(id),
+		ID:        str(0, len(id)),
 		TS:        ts,
 		Origin:    key.Origin,
-		Operation: string(op),
-		Data:      json.RawMessage(append([]byte(nil), f[fData].Canon...)),
+		Operation: str(len(id), len(op)),
 		KID:       key.KID,
-		Signature: string(sig),
+		Signature: str(len(id)+len(op), len(sig)),
 	}
+	env.Data = json.RawMessage(append(all, data...)[len(all):])
 	return env, key, nil
 }
 
@@ -376,7 +383,7 @@ func (v *Verifier) Verify(line []byte) (*Envelope, *Key, error) {
 			now = v.Now()
 		}
 		if age := now.Sub(env.TS); age > v.MaxAge {
-			return nil, nil, verr(ReasonTooOld, []byte(env.ID), "too old: signed %v ago, maximum age %v", age.Round(time.Second), v.MaxAge)
+			return nil, nil, verr(ReasonTooOld, []byte(env.ID), "signed %v ago, more than the maximum age %v", age.Round(time.Second), v.MaxAge)
 		} else if -age > v.MaxAge {
 			return nil, nil, verr(ReasonFuture, []byte(env.ID), "signed %v in the future, more than the maximum age %v", (-age).Round(time.Second), v.MaxAge)
 		}
@@ -389,7 +396,7 @@ func (v *Verifier) Verify(line []byte) (*Envelope, *Key, error) {
 	}
 	h := [2]uint64{maphash.String(v.seed[0], env.ID), maphash.String(v.seed[1], env.ID)}
 	if _, dup := v.seen[h]; dup {
-		return nil, nil, verr(ReasonReplayed, []byte(env.ID), "replayed: id %q was already seen in this stream", env.ID)
+		return nil, nil, verr(ReasonReplayed, []byte(env.ID), "id already seen earlier in this stream")
 	}
 	v.seen[h] = struct{}{}
 	return env, key, nil

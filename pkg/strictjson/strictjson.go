@@ -212,15 +212,16 @@ func (p *Parser) Object(src []byte) ([]Member, error) {
 			var kind Kind
 			s0, s1 := 0, 0
 			if i < len(src) && src[i] == '"' {
+				// Decode once: keep the text, and write it canonically.
 				s0 = len(p.strs)
-				p.strs, _, err = p.decodeString(p.strs, i)
+				p.strs, i, err = p.decodeString(p.strs, i)
 				if err != nil {
 					return nil, err
 				}
 				s1 = len(p.strs)
-			}
-			i, kind, err = p.value(i, 1)
-			if err != nil {
+				p.canon = appendString(p.canon, p.strs[s0:s1])
+				kind = String
+			} else if i, kind, err = p.value(i, 1); err != nil {
 				return nil, err
 			}
 			spans = append(spans, span{k0, k1, r0, i, c0, len(p.canon), s0, s1})
@@ -547,6 +548,15 @@ func (p *Parser) decodeString(dst []byte, i int) ([]byte, int, error) {
 	src := p.src
 	i++ // opening quote
 	for {
+		// Copy the run of plain printable ASCII in one go.
+		run := i
+		for i < len(src) {
+			if c := src[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+				break
+			}
+			i++
+		}
+		dst = append(dst, src[run:i]...)
 		if i >= len(src) {
 			return dst, i, p.errAt(i, "unexpected end of input in string")
 		}
@@ -674,4 +684,45 @@ func appendString(dst, s []byte) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// SplitArray calls fn with each element of canon, which must be the
+// canonical encoding of an array (as AppendCanonical writes it).
+func SplitArray(canon []byte, fn func(elem []byte) error) error {
+	if len(canon) < 2 || canon[0] != '[' || canon[len(canon)-1] != ']' {
+		return errors.New("not a canonical array")
+	}
+	body := canon[1 : len(canon)-1]
+	depth, start, inStr := 0, 0, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inStr {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				if err := fn(body[start:i]); err != nil {
+					return err
+				}
+				start = i + 1
+			}
+		}
+	}
+	if len(body) > 0 {
+		return fn(body[start:])
+	}
+	return nil
 }

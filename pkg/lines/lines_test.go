@@ -1,0 +1,56 @@
+package lines
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestReader(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	in := "a\n\n" + long + "\nbb\r\n" + long + long + "\nlast"
+	r := NewReader(strings.NewReader(in), 20)
+	type res struct {
+		line string
+		n    int64
+		tl   int64
+	}
+	var got []res
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var tl *TooLongError
+		if errors.As(err, &tl) {
+			got = append(got, res{"", r.Line(), tl.Len})
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, res{string(l), r.Line(), 0})
+	}
+	want := []res{{"a", 1, 0}, {"", 2, 0}, {"", 3, 100}, {"bb\r", 4, 0}, {"", 5, 200}, {"last", 6, 0}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestTooLongAtEOF(t *testing.T) {
+	r := NewReader(strings.NewReader(strings.Repeat("y", 50)), 20)
+	_, err := r.Next()
+	var tl *TooLongError
+	if !errors.As(err, &tl) || tl.Len != 50 {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("err %v, want EOF", err)
+	}
+}
