@@ -1,0 +1,20 @@
+"""Factor numbers on a Spark cluster with hms-factors through rdd.pipe.
+
+    spark-submit --files bin/hms-factors scripts/spark/factors_pipe.py IN OUT
+
+Each partition's lines go to one hms-factors process on its stdin (several
+numbers per line are fine); its stdout lines are the partition's results, in
+input order: "n<TAB>d1,d2,...". An empty partition gives an empty result.
+Diagnostics (invalid tokens) go to the executor's stderr log; checkCode=True
+fails the task if hms-factors exits non-zero (exit 1 = invalid tokens; add
+--skip-invalid to the command to accept them, as the book did).
+"""
+import sys
+
+from pyspark import SparkContext, SparkFiles
+
+sc = SparkContext(appName="hms-factors")
+src, dst = sys.argv[1], sys.argv[2]
+cmd = [SparkFiles.get("hms-factors"), "--format", "tsv"]
+result = sc.textFile(src).pipe(cmd, checkCode=True)
+result.saveAsTextFile(dst)
