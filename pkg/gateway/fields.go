@@ -199,6 +199,9 @@ func isHex(c byte) bool {
 // characters without leading, trailing or doubled dots, and a domain of at
 // least two DNS labels whose last is alphabetic.
 func email(v any) (any, error) {
+	if _, ok := v.(string); !ok {
+		return nil, wrongType(v, "an e-mail address")
+	}
 	s, err := singleLine(v)
 	if err != nil {
 		return nil, err
@@ -261,6 +264,9 @@ func isDomain(s string, needTLD bool) bool {
 // website accepts http(s)://host with an optional port, path, query and
 // fragment; the host is a DNS name or an IP address, and no user:password.
 func website(v any) (any, error) {
+	if _, ok := v.(string); !ok {
+		return nil, wrongType(v, "a web address (http(s)://host)")
+	}
 	s, err := singleLine(v)
 	if err != nil {
 		return nil, err

@@ -384,8 +384,7 @@ func changedFields(cur, next map[string]any) []string {
 
 // parse validates the message's properties: each must be a known field of a
 // valid value; null removes an optional field on update. created and
-// modified are ignored (the gateway sets them). Delete checks field names
-// only: it needs nothing but the oid.
+// modified are ignored (the gateway sets them).
 func (s *schema) parse(req *Request) (map[string]any, error) {
 	out := make(map[string]any, len(req.Properties))
 	for _, k := range sortedKeys(req.Properties) {
@@ -396,9 +395,6 @@ func (s *schema) parse(req *Request) (map[string]any, error) {
 		f, ok := s.field(k)
 		if !ok {
 			return nil, reject("%s %s: unknown field %q", s.target, req.OID, k)
-		}
-		if req.Operation == Delete {
-			continue
 		}
 		if v == nil {
 			if f.required {
@@ -414,6 +410,11 @@ func (s *schema) parse(req *Request) (map[string]any, error) {
 			return nil, reject("%s %s: %s", s.target, req.OID, fieldError(k, err))
 		}
 		out[k] = n
+	}
+	if req.Operation == Delete {
+		// A delete needs only the oid; other fields may come along (the
+		// book's clients send whole objects) but must still be valid.
+		return nil, nil
 	}
 	return out, nil
 }

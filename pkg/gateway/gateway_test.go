@@ -149,6 +149,7 @@ func TestDecide(t *testing.T) {
 		{"office deletes artisan", office, Delete, Artisan, obj{"oid": artisanA}, storedArtisan, Remove, ""},
 		{"office deletes artisan sending whole record", office, Delete, Artisan, newArtisan, storedArtisan, Remove, ""},
 		{"delete with unknown field", office, Delete, Artisan, obj{"oid": artisanA, "x": 1}, storedArtisan, 0, `unknown field "x"`},
+		{"delete with invalid data", office, Delete, Artisan, obj{"oid": artisanA, "website": 12.345}, storedArtisan, 0, "website is a number"},
 		{"office deletes missing artisan", office, Delete, Artisan, obj{"oid": artisanA}, nil, 0, "does not exist"},
 		{"unknown origin", Identity{Origin: "worker"}, Create, Artisan, newArtisan, nil, 0, `origin "worker" may not`},
 		{"artisan key without subject", Identity{Origin: OriginArtisan}, Update, Artisan, obj{"oid": artisanA}, storedArtisan, 0, "must name its artisan"},

@@ -1,0 +1,334 @@
+package storecmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hms-toolkit/hms/pkg/cmdutil"
+	"github.com/hms-toolkit/hms/pkg/gateway"
+	"github.com/hms-toolkit/hms/pkg/gatewaystore"
+	"github.com/hms-toolkit/hms/pkg/message"
+	"github.com/hms-toolkit/hms/pkg/message/legacy"
+)
+
+func init() { extraCommands = append(extraCommands, applyCommand()) }
+
+const applyDescription = `The Artisan Gateway: each stdin line is a signed envelope asking to create,
+update or delete an artisan, product or order; apply verifies it, checks it
+against the gateway's rules, and stores the result in the collections
+artisans, products and orders (_id = oid; created and modified set here).
+
+   producer: ... | hms-sign sign --key co.key --operation create | hms-send --queue hms.gateway
+   gateway:  hms-recv --queue hms.gateway --exec 'hms-store apply --keyring ring' --batch 100
+
+The envelope's data is {"target": "artisan"|"product"|"order", "properties": {...}}.
+Every envelope is verified here with --keyring, whatever was checked upstream;
+the sender's origin, and for an artisan its oid, come from the key (its origin
+and subject), never from the message. Who may do what, and the validation of
+each field, are in docs/gateway.md.
+
+Each envelope id takes effect at most once: a message redelivered after a
+crash, in the same batch or later, changes nothing the second time.
+
+A message that is refused (bad signature, unknown key, malformed, invalid
+data, not allowed, unknown target or operation, no such object) changes
+nothing: it is reported on stderr and recorded with its reason and time in the
+collection "rejected". Deleted objects are archived in "deleted".
+
+--scheme legacy reads the Python hms_sys format with its one shared key
+(--key FILE). That signature covers only data: the origin is taken from the
+message and cannot be trusted, and artisans cannot be told apart, so an
+artisan's ownership of records is not checked. Use it only to migrate.
+
+Rejections are handled outcomes: the exit status is 0 when every line was
+applied or rejected, and non-zero only when the database failed (so that
+'hms-recv --exec' requeues the batch and it is retried).`
+
+func applyCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "apply",
+		Usage:       "verify signed create/update/delete messages and apply the Artisan Gateway's rules",
+		UsageText:   "hms-store apply --keyring FILE [--uri URI] [--db DB] < envelopes",
+		Description: applyDescription,
+		Flags: append(connFlags(),
+			&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"},
+				Usage: "verify envelopes with the keys in `FILE` (one or more key files concatenated)"},
+			&cli.StringFlag{Name: "scheme", Value: "hms",
+				Usage: "hms, or legacy for the Python hms_sys format (origin unauthenticated, see above)"},
+			&cli.StringFlag{Name: "key", EnvVars: []string{"HMS_KEY_FILE"},
+				Usage: "--scheme legacy: the shared legacy key text in `FILE`"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"},
+				Usage: "report every message and a summary on stderr"},
+		),
+		Action: runApply,
+	}
+}
+
+// verifier checks one line and says who sent it.
+type verifier func(line []byte) (env applyEnvelope, err error)
+
+type applyEnvelope struct {
+	id        string
+	operation string
+	data      []byte
+	kid       string
+	who       gateway.Identity
+}
+
+func runApply(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return cmdutil.Fatalf("apply reads stdin and takes no arguments (got %q)", c.Args().First())
+	}
+	verify, err := applyVerifier(c)
+	if err != nil {
+		return err
+	}
+	cl, err := connect(c)
+	if err != nil {
+		return err
+	}
+	defer closeClient(cl)
+	ctx := c.Context
+	st := gatewaystore.New(cl.Database())
+	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // journald and terminals add their own
+			}
+			return a
+		},
+	}))
+	retried := func(err error) { log.Warn("retrying after a database error", "err", err) }
+	if err := cl.Retry(ctx, st.EnsureIndexes, retried); err != nil {
+		return cmdutil.Fatalf("database: %v", err)
+	}
+
+	var n, applied, again, rejected int
+	stderr := c.App.ErrWriter
+	report := func(lineNo int, line []byte, env applyEnvelope, req *gateway.Request, reason string) error {
+		rejected++
+		rec := gatewaystore.Rejection{Line: line, ID: env.id, KID: env.kid, Operation: env.operation,
+			Origin: env.who.Origin, Reason: reason}
+		if req != nil {
+			rec.Target, rec.OID = string(req.Target), req.OID
+		} else {
+			claimed(line, &rec)
+		}
+		idText := ""
+		if rec.ID != "" {
+			idText = " (id " + rec.ID + ")"
+		}
+		fmt.Fprintf(stderr, "hms-store: line %d%s: rejected: %s\n", lineNo, idText, reason)
+		if err := cl.Retry(ctx, func(ctx context.Context) error { return st.Reject(ctx, rec) }, retried); err != nil {
+			return cmdutil.Fatalf("line %d: recording the rejection: %v", lineNo, err).
+				WithHint("the database failed; nothing after this line was applied, so the batch can be retried")
+		}
+		return nil
+	}
+
+	err = eachLine(os.Stdin, message.MaxLineSize, func(line []byte, tooLong bool) error {
+		n++
+		if tooLong {
+			return report(n, line, applyEnvelope{}, nil, fmt.Sprintf("line longer than %d bytes", message.MaxLineSize))
+		}
+		env, err := verify(line)
+		if err != nil {
+			return report(n, line, env, nil, err.Error())
+		}
+		req, err := gateway.ParseRequest(env.operation, env.data)
+		if err != nil {
+			return report(n, line, env, nil, err.Error())
+		}
+		var out gatewaystore.Outcome
+		err = cl.Retry(ctx, func(ctx context.Context) error {
+			out, err = st.Apply(ctx, env.id, env.who, req)
+			return err
+		}, retried)
+		if err != nil {
+			return cmdutil.Fatalf("line %d (id %s): database: %v", n, env.id, err).
+				WithHint("nothing after this line was applied; the batch can be retried safely (each id takes effect once)")
+		}
+		switch out.Result {
+		case gatewaystore.Refused:
+			return report(n, line, env, req, out.Reason)
+		case gatewaystore.AlreadyApplied:
+			again++
+		default:
+			applied++
+		}
+		if c.Bool("verbose") {
+			fmt.Fprintf(stderr, "hms-store: line %d (id %s): %s %s %s %s: %s\n", n, env.id, env.who.Origin, req.Operation, req.Target, req.OID, out.Result)
+		}
+		return nil
+	})
+	if err != nil {
+		var ce *cmdutil.Error
+		if errors.As(err, &ce) {
+			return err
+		}
+		return cmdutil.Fatalf("reading stdin: %v", err)
+	}
+	if c.Bool("verbose") {
+		fmt.Fprintf(stderr, "hms-store: apply: %d read, %d applied, %d already applied, %d rejected\n", n, applied, again, rejected)
+	}
+	return nil
+}
+
+// applyVerifier builds the verifier for --scheme.
+func applyVerifier(c *cli.Context) (verifier, error) {
+	switch c.String("scheme") {
+	case "hms":
+		path := c.String("keyring")
+		if path == "" {
+			return nil, cmdutil.Fatalf("no keyring").WithHint("give --keyring FILE (or HMS_KEYRING): apply verifies every envelope itself")
+		}
+		kr, err := message.LoadKeyring(path)
+		if err != nil {
+			return nil, cmdutil.Fatalf("%v", err)
+		}
+		return func(line []byte) (applyEnvelope, error) {
+			env, key, err := kr.Verify(line)
+			if err != nil {
+				var ve *message.VerifyError
+				out := applyEnvelope{}
+				if errors.As(err, &ve) {
+					out.id = ve.ID
+				}
+				return out, err
+			}
+			return applyEnvelope{
+				id: env.ID, operation: env.Operation, data: env.Data, kid: env.KID,
+				who: gateway.Identity{Origin: key.Origin, Subject: key.Subject},
+			}, nil
+		}, nil
+	case "legacy":
+		if c.String("keyring") != "" {
+			return nil, cmdutil.Fatalf("--keyring is for hms envelopes; --scheme legacy takes the shared key with --key FILE")
+		}
+		path := c.String("key")
+		if path == "" {
+			return nil, cmdutil.Fatalf("--scheme legacy needs --key FILE (or HMS_KEY_FILE) with the shared legacy key")
+		}
+		key, err := readLegacyKeyFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return func(line []byte) (applyEnvelope, error) {
+			m, err := legacy.Verify(line, key)
+			if err != nil {
+				return applyEnvelope{}, err
+			}
+			// No id in the legacy format: the line's hash stands for it, so a
+			// redelivered message is still recognised.
+			sum := sha256.Sum256(line)
+			return applyEnvelope{
+				id: "legacy-" + hex.EncodeToString(sum[:16]), operation: m.Operation, data: m.Data,
+				who: gateway.Identity{Origin: m.Origin, AnyArtisan: m.Origin == gateway.OriginArtisan},
+			}, nil
+		}, nil
+	}
+	return nil, cmdutil.Fatalf("unknown --scheme %q: want hms or legacy", c.String("scheme"))
+}
+
+// readLegacyKeyFile returns the legacy key text in path without a final
+// newline, as hms-sign reads it.
+func readLegacyKeyFile(path string) ([]byte, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		message.Warnf("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, cmdutil.Fatalf("%v", err)
+	}
+	b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
+	if len(b) == 0 {
+		return nil, cmdutil.Fatalf("legacy key file %s is empty", path)
+	}
+	return b, nil
+}
+
+// claimed fills in what a refused line claims to be (not trusted: for the
+// audit trail only), as far as it can be read.
+func claimed(line []byte, r *gatewaystore.Rejection) {
+	var m struct {
+		ID, Origin, Operation, KID string
+		Data                       struct {
+			Target     string
+			Properties struct {
+				OID string
+			}
+		}
+	}
+	json.Unmarshal(line, &m) // best effort: whatever decodes
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&r.ID, m.ID}, {&r.Origin, m.Origin}, {&r.Operation, m.Operation}, {&r.KID, m.KID},
+		{&r.Target, m.Data.Target}, {&r.OID, m.Data.Properties.OID},
+	} {
+		if *f.dst == "" && len(f.v) <= 200 {
+			*f.dst = f.v
+		}
+	}
+}
+
+// eachLine calls fn with each line of r (without its newline or a final
+// "\r"), the last one even without a newline. A line longer than max is
+// passed cut at max bytes with tooLong set, the rest of it skipped, so memory
+// stays bounded.
+func eachLine(r io.Reader, max int, fn func(line []byte, tooLong bool) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > max+2 { // room for "\r\n"
+			take := min(len(chunk), max-len(buf))
+			if take > 0 {
+				buf = append(buf, chunk[:take]...)
+			}
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil && err != io.EOF {
+				return err
+			}
+			if ferr := fn(buf, true); ferr != nil {
+				return ferr
+			}
+			buf = buf[:0]
+			if err == io.EOF {
+				return nil
+			}
+			continue
+		}
+		buf = append(buf, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if len(buf) > 0 {
+			line := bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte("\n")), []byte("\r"))
+			if ferr := fn(line, len(line) > max); ferr != nil {
+				return ferr
+			}
+		}
+		buf = buf[:0]
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
