@@ -272,7 +272,16 @@ func (c *Consumer) ToCommand(ctx context.Context, opt ExecOptions) error {
 				if left <= 0 {
 					break
 				}
-				d, err = c.Next(ctx, left)
+				d, err = c.Next(ctx, 0)
+				if d == nil && err == nil && opt.Drain {
+					// Don't wait for more when there is no more.
+					if empty, _ := c.Drained(); empty {
+						left = min(left, drainGrace)
+					}
+				}
+				if d == nil && err == nil {
+					d, err = c.Next(ctx, left)
+				}
 				if d == nil && err == nil {
 					break
 				}

@@ -60,6 +60,11 @@ type Stats struct {
 // (re-)established within RetryFor.
 var ErrGaveUp = errors.New("gave up reconnecting")
 
+// ErrNotSent wraps the error given to the fail callback for the messages
+// Run could not get confirmed because it stopped (the error Run returns
+// says why, once).
+var ErrNotSent = errors.New("not confirmed")
+
 type pending struct {
 	m        Message
 	tag      uint64
@@ -99,7 +104,7 @@ func New(cfg Config) *Publisher {
 // message that was not confirmed: unroutable, refused by the broker, or
 // still unconfirmed when Run gave up. When Run gives up it also calls fail
 // for every message still in in (it reads in to its end), with an error
-// wrapping ErrGaveUp, and returns that error.
+// wrapping ErrNotSent, and returns the reason.
 func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Message, error)) error {
 	defer p.disconnect()
 	var (
@@ -107,7 +112,8 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 		retry    []Message // to publish again first
 		inOpen   = true
 	)
-	giveUp := func(err error) error {
+	giveUp := func(runErr error) error {
+		err := fmt.Errorf("%w: %w", ErrNotSent, runErr)
 		for _, q := range inflight {
 			retry = append(retry, q.m)
 		}
@@ -120,7 +126,7 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 			p.Stats.Failed.Add(1)
 			fail(m, err)
 		}
-		return err
+		return runErr
 	}
 	noProgress := 0 // connections lost in a row without a confirm
 	lost := func(err error) {

@@ -41,7 +41,7 @@ then follow the queue's own dead-letter settings, or are dropped).
 --exec CMD runs 'sh -c CMD' with up to --batch lines on its stdin; its
 output goes to hms-recv's stdout. Exit 0 acks the batch; an exit status in
 --reject-codes dead-letters it (poison); any other failure requeues it and
-waits before the next batch (1s, doubling up to 1m).
+waits before the next batch (--backoff, doubling up to 1m).
 
 SIGINT/SIGTERM stop consuming: written lines are acked, a running command
 finishes and its batch is settled, everything else goes back to the queue.`
@@ -62,6 +62,7 @@ func Main() int {
 		&cli.StringFlag{Name: "exec", Usage: "run 'sh -c `CMD`' with batches of lines on its stdin"},
 		&cli.IntFlag{Name: "batch", Value: 1, Usage: "with --exec: up to `N` messages per run"},
 		&cli.DurationFlag{Name: "batch-wait", Value: 200 * time.Millisecond, Usage: "with --exec: how long to wait to fill a batch"},
+		&cli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "with --exec: first wait after a failed run (doubles up to 1m)"},
 		&cli.StringFlag{Name: "reject-codes", Usage: "with --exec: exit `STATUSES` (e.g. 3,4) that dead-letter the batch"},
 		&cli.BoolFlag{Name: "verify", Usage: "pass on only envelopes that verify with --keyring; dead-letter the rest"},
 		&cli.StringFlag{Name: "keyring", Usage: "keyring `FILE` for --verify (see hms-sign)"},
@@ -95,7 +96,7 @@ func run(c *cli.Context) error {
 	}
 	cmd := c.String("exec")
 	if cmd == "" {
-		for _, f := range []string{"batch", "batch-wait", "reject-codes"} {
+		for _, f := range []string{"batch", "batch-wait", "reject-codes", "backoff"} {
 			if c.IsSet(f) {
 				return cmdutil.Fatalf("--%s needs --exec", f)
 			}
@@ -160,7 +161,7 @@ func run(c *cli.Context) error {
 	if cmd != "" {
 		err = cons.ToCommand(ctx, amqprecv.ExecOptions{
 			Options: opt, Command: cmd, Batch: c.Int("batch"), BatchWait: c.Duration("batch-wait"),
-			RejectCodes: reject,
+			RejectCodes: reject, BackoffMin: c.Duration("backoff"),
 		})
 	} else {
 		err = cons.ToWriter(ctx, os.Stdout, opt)

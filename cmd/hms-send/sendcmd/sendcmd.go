@@ -53,7 +53,7 @@ func Main() int {
 		&cli.StringFlag{Name: "routing-key", Aliases: []string{"k"}, Usage: "routing `KEY` with --exchange"},
 		&cli.IntFlag{Name: "window", Value: 512, Usage: "at most `N` messages published and not yet confirmed"},
 		&cli.StringFlag{Name: "content-type", Usage: "content-type property of every message, e.g. application/json"},
-		&cli.StringSliceFlag{Name: "header", Aliases: []string{"H"}, Usage: "add header `K=V` to every message (repeatable)"},
+		&cli.StringSliceFlag{Name: "header", Usage: "add header `K=V` to every message (repeatable)"},
 		&cli.StringFlag{Name: "failed", Usage: "write the lines not confirmed to `FILE`, for a rerun"},
 		&cli.IntFlag{Name: "max-size", Value: amqpsend.MaxSize, Usage: "longest line in `BYTES`; longer lines are errors"},
 	)
@@ -152,7 +152,7 @@ func run(c *cli.Context) error {
 	var writeErr error
 	fail := func(m amqpsend.Message, err error) {
 		failedN++
-		if !errors.Is(err, amqpsend.ErrGaveUp) {
+		if !errors.Is(err, amqpsend.ErrNotSent) {
 			log.Error(fmt.Sprintf("line %d: %v", m.Line, err), "message_id", m.MessageID)
 		}
 		if failed != nil && writeErr == nil {

@@ -1,0 +1,158 @@
+// Package faultproxy is a TCP proxy for tests that breaks connections on
+// purpose: it forwards to a target (a RabbitMQ broker, say) and cuts
+// connections mid-stream, on demand or after a number of bytes, so that
+// tests can check what a client does when its connection drops.
+package faultproxy
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// Proxy forwards connections to a target address.
+type Proxy struct {
+	ln     net.Listener
+	target string
+
+	mu       sync.Mutex
+	conns    map[*link]struct{}
+	cutAfter int64 // bytes (both ways) after which a connection is cut; 0: never
+	cutsLeft int   // how many more connections to cut that way
+	wg       sync.WaitGroup
+
+	accepted atomic.Int64
+	cuts     atomic.Int64
+}
+
+type link struct {
+	a, b net.Conn
+	n    atomic.Int64
+	once sync.Once
+}
+
+func (l *link) close() { l.once.Do(func() { l.a.Close(); l.b.Close() }) }
+
+// Start listens on a free local port and forwards to target.
+func Start(target string) (*Proxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{ln: ln, target: target, conns: map[*link]struct{}{}}
+	p.wg.Add(1)
+	go p.serve()
+	return p, nil
+}
+
+// Addr is the proxy's host:port.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Accepted is the number of connections accepted so far.
+func (p *Proxy) Accepted() int64 { return p.accepted.Load() }
+
+// Cuts is the number of connections cut so far.
+func (p *Proxy) Cuts() int64 { return p.cuts.Load() }
+
+// CutAfter makes the proxy cut each of the next times connections once
+// bytes bytes have gone through it (both directions), counting from when it
+// was accepted or, for connections already open, from now.
+func (p *Proxy) CutAfter(bytes int64, times int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cutAfter, p.cutsLeft = bytes, times
+	for l := range p.conns {
+		l.n.Store(0)
+	}
+}
+
+// CutAll closes every open connection and returns how many there were.
+func (p *Proxy) CutAll() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for l := range p.conns {
+		l.close()
+		delete(p.conns, l)
+		p.cuts.Add(1)
+		n++
+	}
+	return n
+}
+
+// Close stops listening and closes every connection.
+func (p *Proxy) Close() error {
+	err := p.ln.Close()
+	p.CutAll()
+	p.wg.Wait()
+	return err
+}
+
+func (p *Proxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.accepted.Add(1)
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		l := &link{a: c, b: up}
+		p.mu.Lock()
+		p.conns[l] = struct{}{}
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(l, c, up)
+		go p.pipe(l, up, c)
+	}
+}
+
+func (p *Proxy) pipe(l *link, dst, src net.Conn) {
+	defer p.wg.Done()
+	defer func() {
+		l.close()
+		p.mu.Lock()
+		delete(p.conns, l)
+		p.mu.Unlock()
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if p.shouldCut(l, int64(n)) {
+				return
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				return
+			}
+			return
+		}
+	}
+}
+
+func (p *Proxy) shouldCut(l *link, n int64) bool {
+	total := l.n.Add(n)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cutAfter <= 0 || p.cutsLeft <= 0 || total < p.cutAfter {
+		return false
+	}
+	if _, open := p.conns[l]; !open {
+		return true
+	}
+	p.cutsLeft--
+	p.cuts.Add(1)
+	delete(p.conns, l)
+	l.close()
+	return true
+}
