@@ -1,0 +1,314 @@
+package hms_test
+
+// Fault-injection tests for hms-send and hms-recv against the real broker:
+// connections cut mid-stream by a proxy, a consumer killed with SIGKILL in
+// the middle of a batch, a downstream command that fails, a SIGTERM. They
+// check by message body that every line hms-send exited 0 for is consumed
+// at least once and that nothing is acked before it was handled. The
+// binaries are the test binary itself, on $PATH thanks to testscript.Main.
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hms-toolkit/hms/pkg/faultproxy"
+)
+
+func testQueue(t *testing.T) string {
+	q := uniqueName("hmstest.go." + t.Name())
+	t.Cleanup(func() { deleteQueues(q) })
+	return q
+}
+
+func brokerConn(t *testing.T) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(testAMQPURL())
+	if err != nil {
+		t.Fatalf("RabbitMQ is needed at %s: %v", testAMQPURL(), err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// proxied returns the test broker URL with its host replaced by addr.
+func proxied(t *testing.T, p *faultproxy.Proxy) string {
+	u, err := url.Parse(testAMQPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.Addr()
+	return u.String()
+}
+
+func startProxy(t *testing.T) *faultproxy.Proxy {
+	u, _ := url.Parse(testAMQPURL())
+	host := u.Host
+	if u.Port() == "" {
+		host += ":5672"
+	}
+	p, err := faultproxy.Start(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// makeLines returns n distinct lines of about size bytes.
+func makeLines(n, size int) []string {
+	ls := make([]string, n)
+	for i := range ls {
+		id := fmt.Sprintf("msg-%06d-", i+1)
+		ls[i] = id + strings.Repeat("p", max(0, size-len(id)))
+	}
+	return ls
+}
+
+// fill publishes lines to q directly (declared the way hms declares it).
+func fill(t *testing.T, q string, lines []string) {
+	t.Helper()
+	cmd := exec.Command("hms-send", "-q", q)
+	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hms-send: %v\n%s", err, out)
+	}
+}
+
+func ready(t *testing.T, ch *amqp.Channel, q string) int {
+	t.Helper()
+	st, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Messages
+}
+
+// counts returns how many times each line occurs in data.
+func counts(data []byte) map[string]int {
+	m := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		m[sc.Text()]++
+	}
+	return m
+}
+
+func requireAll(t *testing.T, lines []string, got map[string]int) {
+	t.Helper()
+	missing := 0
+	for _, l := range lines {
+		if got[l] == 0 {
+			if missing < 5 {
+				t.Errorf("line %.12s... was never consumed", l)
+			}
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d lines lost", missing, len(lines))
+	}
+	for l := range got {
+		if !strings.HasPrefix(l, "msg-") {
+			t.Fatalf("unexpected line %q", l)
+		}
+	}
+}
+
+// TestAMQPCuttingProxy sends through a proxy that cuts each of the first
+// connections mid-stream, then receives through another one that does the
+// same: hms-send must exit 0 and every line must come out.
+func TestAMQPCuttingProxy(t *testing.T) {
+	q := testQueue(t)
+	ch := brokerConn(t)
+	lines := makeLines(20000, 200)
+
+	ps := startProxy(t)
+	ps.CutAfter(400<<10, 5)
+	send := exec.Command("hms-send", "-q", q, "--url", proxied(t, ps), "-v", "--retry-for", "1m", "--window", "256")
+	send.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	var sendErr bytes.Buffer
+	send.Stderr = &sendErr
+	if err := send.Run(); err != nil {
+		t.Fatalf("hms-send: %v\n%s", err, sendErr.String())
+	}
+	t.Logf("hms-send: %s", strings.TrimSpace(sendErr.String()))
+	if ps.Cuts() < 5 {
+		t.Fatalf("the proxy cut %d connections, want 5", ps.Cuts())
+	}
+	if !strings.Contains(sendErr.String(), "confirmed 20000, failed 0") {
+		t.Fatalf("summary: %s", sendErr.String())
+	}
+	if n := ready(t, ch, q); n < len(lines) {
+		t.Fatalf("%d messages in the queue after hms-send exited 0, want at least %d", n, len(lines))
+	}
+
+	pr := startProxy(t)
+	pr.CutAfter(400<<10, 5)
+	recv := exec.Command("hms-recv", "-q", q, "--url", proxied(t, pr), "--drain", "-v", "--retry-for", "1m")
+	var out, recvErr bytes.Buffer
+	recv.Stdout, recv.Stderr = &out, &recvErr
+	if err := recv.Run(); err != nil {
+		t.Fatalf("hms-recv: %v\n%s", err, recvErr.String())
+	}
+	t.Logf("hms-recv: %s", lastLine(recvErr.String()))
+	if pr.Cuts() < 5 {
+		t.Fatalf("the proxy cut %d consumer connections, want 5", pr.Cuts())
+	}
+	requireAll(t, lines, counts(out.Bytes()))
+	if n := ready(t, ch, q); n != 0 {
+		t.Fatalf("%d messages left after --drain", n)
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndexByte(s, '\n')+1:]
+}
+
+// TestAMQPKilledMidBatch kills hms-recv with SIGKILL while its command
+// handles a batch: the batch must come again (it was not acked) and, after
+// a second run, every message must have been handled.
+func TestAMQPKilledMidBatch(t *testing.T) {
+	q := testQueue(t)
+	ch := brokerConn(t)
+	lines := makeLines(500, 100)
+	fill(t, q, lines)
+
+	dir := t.TempDir()
+	handled := filepath.Join(dir, "handled")
+	started := filepath.Join(dir, "started")
+	// The first batch blocks in the command until the test kills everything.
+	script := fmt.Sprintf(`cat >> %s; if [ ! -e %s ]; then touch %s; exec sleep 600; fi`, handled, started, started)
+	recv := exec.Command("hms-recv", "-q", q, "--exec", script, "--batch", "50", "--batch-wait", "1m")
+	recv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var recvErr bytes.Buffer
+	recv.Stderr = &recvErr
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(30*time.Second, func() bool { _, err := os.Stat(started); return err == nil }) {
+		syscall.Kill(-recv.Process.Pid, syscall.SIGKILL)
+		recv.Wait()
+		t.Fatalf("the first batch never started\n%s", recvErr.String())
+	}
+	syscall.Kill(-recv.Process.Pid, syscall.SIGKILL)
+	recv.Wait()
+	// The broker requeues the unacked messages once it sees the connection
+	// closed: wait for all of them to be ready again.
+	if !waitFor(30*time.Second, func() bool { return ready(t, ch, q) == len(lines) }) {
+		t.Fatalf("%d messages ready after the kill, want %d (an ack went out before the batch was handled?)", ready(t, ch, q), len(lines))
+	}
+
+	recv2 := exec.Command("hms-recv", "-q", q, "--exec", script, "--batch", "50", "--drain", "-v")
+	if out, err := recv2.CombinedOutput(); err != nil {
+		t.Fatalf("second hms-recv: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(handled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := counts(data)
+	requireAll(t, lines, got)
+	for _, l := range lines[:50] {
+		if got[l] != 2 {
+			t.Fatalf("%.10s... handled %d times, want 2 (once by the killed run, once again)", l, got[l])
+		}
+	}
+	if n := ready(t, ch, q); n != 0 {
+		t.Fatalf("%d messages left", n)
+	}
+}
+
+// TestAMQPFailingCommand: a command that fails every other run, with the
+// consumer's connection cut now and then: every message is handled by a
+// successful run, and the queue ends empty.
+func TestAMQPFailingCommand(t *testing.T) {
+	q := testQueue(t)
+	ch := brokerConn(t)
+	lines := makeLines(1000, 100)
+	fill(t, q, lines)
+
+	dir := t.TempDir()
+	handled := filepath.Join(dir, "handled")
+	counter := filepath.Join(dir, "runs")
+	script := fmt.Sprintf(`n=$(cat %[1]s 2>/dev/null || echo 0); echo $((n+1)) > %[1]s
+if [ $((n %% 2)) -eq 0 ]; then cat > /dev/null; echo "failing run $n" >&2; exit 1; fi
+cat >> %[2]s`, counter, handled)
+	p := startProxy(t)
+	p.CutAfter(30<<10, 3)
+	recv := exec.Command("hms-recv", "-q", q, "--url", proxied(t, p), "--exec", script,
+		"--batch", "100", "--backoff", "5ms", "--drain", "-v", "--retry-for", "1m")
+	out, err := recv.CombinedOutput()
+	if err != nil {
+		t.Fatalf("hms-recv: %v\n%s", err, out)
+	}
+	t.Logf("hms-recv: %s (proxy cuts: %d)", lastLine(string(out)), p.Cuts())
+	if !bytes.Contains(out, []byte("batch requeued")) {
+		t.Fatalf("no failed batch was requeued:\n%s", out)
+	}
+	data, err := os.ReadFile(handled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireAll(t, lines, counts(data))
+	if n := ready(t, ch, q); n != 0 {
+		t.Fatalf("%d messages left", n)
+	}
+}
+
+// TestAMQPSigterm: SIGTERM stops hms-recv cleanly (exit 0): what it wrote
+// is acked, the rest is back in the queue, so written + left == sent.
+func TestAMQPSigterm(t *testing.T) {
+	q := testQueue(t)
+	ch := brokerConn(t)
+	lines := makeLines(3000, 100)
+	fill(t, q, lines)
+
+	dir := t.TempDir()
+	outPath := filepath.Join(dir, "out")
+	f, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// A slow reader: hms-recv is stopped with most messages still queued.
+	recv := exec.Command("hms-recv", "-q", q, "--prefetch", "10", "--exec", "cat; exec sleep 0.05", "--batch", "10")
+	recv.Stdout = f
+	var recvErr bytes.Buffer
+	recv.Stderr = &recvErr
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(30*time.Second, func() bool { fi, err := os.Stat(outPath); return err == nil && fi.Size() > 0 }) {
+		recv.Process.Kill()
+		t.Fatalf("nothing consumed\n%s", recvErr.String())
+	}
+	recv.Process.Signal(syscall.SIGTERM)
+	if err := recv.Wait(); err != nil {
+		t.Fatalf("hms-recv after SIGTERM: %v\n%s", err, recvErr.String())
+	}
+	data, _ := os.ReadFile(outPath)
+	written := len(counts(data))
+	if !waitFor(30*time.Second, func() bool { return ready(t, ch, q) == len(lines)-written }) {
+		t.Fatalf("written %d + left %d != sent %d", written, ready(t, ch, q), len(lines))
+	}
+	if written == 0 || written == len(lines) {
+		t.Fatalf("written %d of %d: the test did not stop hms-recv mid-stream", written, len(lines))
+	}
+}
