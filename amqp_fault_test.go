@@ -25,17 +25,17 @@ import (
 	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
 
-func testQueue(t *testing.T) string {
-	q := uniqueName("hmstest.go." + t.Name())
-	t.Cleanup(func() { deleteQueues(q) })
+func mqTestQueue(t *testing.T) string {
+	q := mqUnique("hmstest.go." + t.Name())
+	t.Cleanup(func() { mqDeleteQueues(q) })
 	return q
 }
 
-func brokerConn(t *testing.T) *amqp.Channel {
+func mqChannel(t *testing.T) *amqp.Channel {
 	t.Helper()
-	conn, err := amqp.Dial(testAMQPURL())
+	conn, err := amqp.Dial(mqURL())
 	if err != nil {
-		t.Fatalf("RabbitMQ is needed at %s: %v", testAMQPURL(), err)
+		t.Fatalf("RabbitMQ is needed at %s: %v", mqURL(), err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	ch, err := conn.Channel()
@@ -45,9 +45,9 @@ func brokerConn(t *testing.T) *amqp.Channel {
 	return ch
 }
 
-// proxied returns the test broker URL with its host replaced by addr.
-func proxied(t *testing.T, p *faultproxy.Proxy) string {
-	u, err := url.Parse(testAMQPURL())
+// mqProxied returns the test broker URL with its host replaced by addr.
+func mqProxied(t *testing.T, p *faultproxy.Proxy) string {
+	u, err := url.Parse(mqURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +55,8 @@ func proxied(t *testing.T, p *faultproxy.Proxy) string {
 	return u.String()
 }
 
-func startProxy(t *testing.T) *faultproxy.Proxy {
-	u, _ := url.Parse(testAMQPURL())
+func mqProxy(t *testing.T) *faultproxy.Proxy {
+	u, _ := url.Parse(mqURL())
 	host := u.Host
 	if u.Port() == "" {
 		host += ":5672"
@@ -69,8 +69,8 @@ func startProxy(t *testing.T) *faultproxy.Proxy {
 	return p
 }
 
-// makeLines returns n distinct lines of about size bytes.
-func makeLines(n, size int) []string {
+// mqLines returns n distinct lines of about size bytes.
+func mqLines(n, size int) []string {
 	ls := make([]string, n)
 	for i := range ls {
 		id := fmt.Sprintf("msg-%06d-", i+1)
@@ -80,7 +80,7 @@ func makeLines(n, size int) []string {
 }
 
 // fill publishes lines to q directly (declared the way hms declares it).
-func fill(t *testing.T, q string, lines []string) {
+func mqFill(t *testing.T, q string, lines []string) {
 	t.Helper()
 	cmd := exec.Command("hms-send", "-q", q)
 	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
@@ -89,7 +89,7 @@ func fill(t *testing.T, q string, lines []string) {
 	}
 }
 
-func ready(t *testing.T, ch *amqp.Channel, q string) int {
+func mqReady(t *testing.T, ch *amqp.Channel, q string) int {
 	t.Helper()
 	st, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 	if err != nil {
@@ -99,7 +99,7 @@ func ready(t *testing.T, ch *amqp.Channel, q string) int {
 }
 
 // counts returns how many times each line occurs in data.
-func counts(data []byte) map[string]int {
+func mqCounts(data []byte) map[string]int {
 	m := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
@@ -109,7 +109,7 @@ func counts(data []byte) map[string]int {
 	return m
 }
 
-func requireAll(t *testing.T, lines []string, got map[string]int) {
+func mqRequireAll(t *testing.T, lines []string, got map[string]int) {
 	t.Helper()
 	missing := 0
 	for _, l := range lines {
@@ -134,13 +134,13 @@ func requireAll(t *testing.T, lines []string, got map[string]int) {
 // connections mid-stream, then receives through another one that does the
 // same: hms-send must exit 0 and every line must come out.
 func TestAMQPCuttingProxy(t *testing.T) {
-	q := testQueue(t)
-	ch := brokerConn(t)
-	lines := makeLines(20000, 200)
+	q := mqTestQueue(t)
+	ch := mqChannel(t)
+	lines := mqLines(20000, 200)
 
-	ps := startProxy(t)
+	ps := mqProxy(t)
 	ps.CutAfter(400<<10, 5)
-	send := exec.Command("hms-send", "-q", q, "--url", proxied(t, ps), "-v", "--retry-for", "1m", "--window", "256")
+	send := exec.Command("hms-send", "-q", q, "--url", mqProxied(t, ps), "-v", "--retry-for", "1m", "--window", "256")
 	send.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
 	var sendErr bytes.Buffer
 	send.Stderr = &sendErr
@@ -154,29 +154,29 @@ func TestAMQPCuttingProxy(t *testing.T) {
 	if !strings.Contains(sendErr.String(), "confirmed 20000, failed 0") {
 		t.Fatalf("summary: %s", sendErr.String())
 	}
-	if n := ready(t, ch, q); n < len(lines) {
+	if n := mqReady(t, ch, q); n < len(lines) {
 		t.Fatalf("%d messages in the queue after hms-send exited 0, want at least %d", n, len(lines))
 	}
 
-	pr := startProxy(t)
+	pr := mqProxy(t)
 	pr.CutAfter(400<<10, 5)
-	recv := exec.Command("hms-recv", "-q", q, "--url", proxied(t, pr), "--drain", "-v", "--retry-for", "1m")
+	recv := exec.Command("hms-recv", "-q", q, "--url", mqProxied(t, pr), "--drain", "-v", "--retry-for", "1m")
 	var out, recvErr bytes.Buffer
 	recv.Stdout, recv.Stderr = &out, &recvErr
 	if err := recv.Run(); err != nil {
 		t.Fatalf("hms-recv: %v\n%s", err, recvErr.String())
 	}
-	t.Logf("hms-recv: %s", lastLine(recvErr.String()))
+	t.Logf("hms-recv: %s", mqLastLine(recvErr.String()))
 	if pr.Cuts() < 5 {
 		t.Fatalf("the proxy cut %d consumer connections, want 5", pr.Cuts())
 	}
-	requireAll(t, lines, counts(out.Bytes()))
-	if n := ready(t, ch, q); n != 0 {
+	mqRequireAll(t, lines, mqCounts(out.Bytes()))
+	if n := mqReady(t, ch, q); n != 0 {
 		t.Fatalf("%d messages left after --drain", n)
 	}
 }
 
-func lastLine(s string) string {
+func mqLastLine(s string) string {
 	s = strings.TrimSpace(s)
 	return s[strings.LastIndexByte(s, '\n')+1:]
 }
@@ -185,10 +185,10 @@ func lastLine(s string) string {
 // handles a batch: the batch must come again (it was not acked) and, after
 // a second run, every message must have been handled.
 func TestAMQPKilledMidBatch(t *testing.T) {
-	q := testQueue(t)
-	ch := brokerConn(t)
-	lines := makeLines(500, 100)
-	fill(t, q, lines)
+	q := mqTestQueue(t)
+	ch := mqChannel(t)
+	lines := mqLines(500, 100)
+	mqFill(t, q, lines)
 
 	dir := t.TempDir()
 	handled := filepath.Join(dir, "handled")
@@ -202,7 +202,7 @@ func TestAMQPKilledMidBatch(t *testing.T) {
 	if err := recv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(30*time.Second, func() bool { _, err := os.Stat(started); return err == nil }) {
+	if !mqWaitFor(30*time.Second, func() bool { _, err := os.Stat(started); return err == nil }) {
 		syscall.Kill(-recv.Process.Pid, syscall.SIGKILL)
 		recv.Wait()
 		t.Fatalf("the first batch never started\n%s", recvErr.String())
@@ -211,8 +211,8 @@ func TestAMQPKilledMidBatch(t *testing.T) {
 	recv.Wait()
 	// The broker requeues the unacked messages once it sees the connection
 	// closed: wait for all of them to be ready again.
-	if !waitFor(30*time.Second, func() bool { return ready(t, ch, q) == len(lines) }) {
-		t.Fatalf("%d messages ready after the kill, want %d (an ack went out before the batch was handled?)", ready(t, ch, q), len(lines))
+	if !mqWaitFor(30*time.Second, func() bool { return mqReady(t, ch, q) == len(lines) }) {
+		t.Fatalf("%d messages ready after the kill, want %d (an ack went out before the batch was handled?)", mqReady(t, ch, q), len(lines))
 	}
 
 	recv2 := exec.Command("hms-recv", "-q", q, "--exec", script, "--batch", "50", "--drain", "-v")
@@ -223,14 +223,14 @@ func TestAMQPKilledMidBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := counts(data)
-	requireAll(t, lines, got)
+	got := mqCounts(data)
+	mqRequireAll(t, lines, got)
 	for _, l := range lines[:50] {
 		if got[l] != 2 {
 			t.Fatalf("%.10s... handled %d times, want 2 (once by the killed run, once again)", l, got[l])
 		}
 	}
-	if n := ready(t, ch, q); n != 0 {
+	if n := mqReady(t, ch, q); n != 0 {
 		t.Fatalf("%d messages left", n)
 	}
 }
@@ -239,10 +239,10 @@ func TestAMQPKilledMidBatch(t *testing.T) {
 // consumer's connection cut now and then: every message is handled by a
 // successful run, and the queue ends empty.
 func TestAMQPFailingCommand(t *testing.T) {
-	q := testQueue(t)
-	ch := brokerConn(t)
-	lines := makeLines(1000, 100)
-	fill(t, q, lines)
+	q := mqTestQueue(t)
+	ch := mqChannel(t)
+	lines := mqLines(1000, 100)
+	mqFill(t, q, lines)
 
 	dir := t.TempDir()
 	handled := filepath.Join(dir, "handled")
@@ -250,15 +250,15 @@ func TestAMQPFailingCommand(t *testing.T) {
 	script := fmt.Sprintf(`n=$(cat %[1]s 2>/dev/null || echo 0); echo $((n+1)) > %[1]s
 if [ $((n %% 2)) -eq 0 ]; then cat > /dev/null; echo "failing run $n" >&2; exit 1; fi
 cat >> %[2]s`, counter, handled)
-	p := startProxy(t)
+	p := mqProxy(t)
 	p.CutAfter(30<<10, 3)
-	recv := exec.Command("hms-recv", "-q", q, "--url", proxied(t, p), "--exec", script,
+	recv := exec.Command("hms-recv", "-q", q, "--url", mqProxied(t, p), "--exec", script,
 		"--batch", "100", "--backoff", "5ms", "--drain", "-v", "--retry-for", "1m")
 	out, err := recv.CombinedOutput()
 	if err != nil {
 		t.Fatalf("hms-recv: %v\n%s", err, out)
 	}
-	t.Logf("hms-recv: %s (proxy cuts: %d)", lastLine(string(out)), p.Cuts())
+	t.Logf("hms-recv: %s (proxy cuts: %d)", mqLastLine(string(out)), p.Cuts())
 	if !bytes.Contains(out, []byte("batch requeued")) {
 		t.Fatalf("no failed batch was requeued:\n%s", out)
 	}
@@ -266,8 +266,8 @@ cat >> %[2]s`, counter, handled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireAll(t, lines, counts(data))
-	if n := ready(t, ch, q); n != 0 {
+	mqRequireAll(t, lines, mqCounts(data))
+	if n := mqReady(t, ch, q); n != 0 {
 		t.Fatalf("%d messages left", n)
 	}
 }
@@ -275,10 +275,10 @@ cat >> %[2]s`, counter, handled)
 // TestAMQPSigterm: SIGTERM stops hms-recv cleanly (exit 0): what it wrote
 // is acked, the rest is back in the queue, so written + left == sent.
 func TestAMQPSigterm(t *testing.T) {
-	q := testQueue(t)
-	ch := brokerConn(t)
-	lines := makeLines(3000, 100)
-	fill(t, q, lines)
+	q := mqTestQueue(t)
+	ch := mqChannel(t)
+	lines := mqLines(3000, 100)
+	mqFill(t, q, lines)
 
 	dir := t.TempDir()
 	outPath := filepath.Join(dir, "out")
@@ -295,7 +295,7 @@ func TestAMQPSigterm(t *testing.T) {
 	if err := recv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(30*time.Second, func() bool { fi, err := os.Stat(outPath); return err == nil && fi.Size() > 0 }) {
+	if !mqWaitFor(30*time.Second, func() bool { fi, err := os.Stat(outPath); return err == nil && fi.Size() > 0 }) {
 		recv.Process.Kill()
 		t.Fatalf("nothing consumed\n%s", recvErr.String())
 	}
@@ -304,9 +304,9 @@ func TestAMQPSigterm(t *testing.T) {
 		t.Fatalf("hms-recv after SIGTERM: %v\n%s", err, recvErr.String())
 	}
 	data, _ := os.ReadFile(outPath)
-	written := len(counts(data))
-	if !waitFor(30*time.Second, func() bool { return ready(t, ch, q) == len(lines)-written }) {
-		t.Fatalf("written %d + left %d != sent %d", written, ready(t, ch, q), len(lines))
+	written := len(mqCounts(data))
+	if !mqWaitFor(30*time.Second, func() bool { return mqReady(t, ch, q) == len(lines)-written }) {
+		t.Fatalf("written %d + left %d != sent %d", written, mqReady(t, ch, q), len(lines))
 	}
 	if written == 0 || written == len(lines) {
 		t.Fatalf("written %d of %d: the test did not stop hms-recv mid-stream", written, len(lines))

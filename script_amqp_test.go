@@ -18,23 +18,23 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// testAMQPURL is the broker the tests use (HMS_TEST_AMQP_URL overrides).
-func testAMQPURL() string {
+// mqURL is the broker the tests use (HMS_TEST_AMQP_URL overrides).
+func mqURL() string {
 	if u := os.Getenv("HMS_TEST_AMQP_URL"); u != "" {
 		return u
 	}
 	return "amqp://guest:guest@127.0.0.1:5672/"
 }
 
-func uniqueName(prefix string) string {
+func mqUnique(prefix string) string {
 	var b [4]byte
 	rand.Read(b[:])
 	return prefix + "." + hex.EncodeToString(b[:])
 }
 
-// deleteQueues deletes q and the queues the scripts derive from it.
-func deleteQueues(q string) {
-	conn, err := amqp.Dial(testAMQPURL())
+// mqDeleteQueues deletes q and the queues the scripts derive from it.
+func mqDeleteQueues(q string) {
+	conn, err := amqp.Dial(mqURL())
 	if err != nil {
 		return
 	}
@@ -58,10 +58,10 @@ func init() {
 		if !strings.HasPrefix(name, "send") && !strings.HasPrefix(name, "recv") {
 			return nil
 		}
-		q := uniqueName("hmstest." + name)
+		q := mqUnique("hmstest." + name)
 		env.Setenv("Q", q)
-		env.Setenv("AMQP_URL", testAMQPURL())
-		env.Defer(func() { deleteQueues(q) })
+		env.Setenv("AMQP_URL", mqURL())
+		env.Defer(func() { mqDeleteQueues(q) })
 		return nil
 	})
 	scriptCmds["amqp"] = amqpCmd
@@ -95,7 +95,7 @@ func amqpCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o666))
 		return
 	}
-	conn, err := amqp.Dial(testAMQPURL())
+	conn, err := amqp.Dial(mqURL())
 	ts.Check(err)
 	defer conn.Close()
 	ch, err := conn.Channel()
@@ -138,8 +138,8 @@ func amqpCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// waitFor polls cond until it is true or the deadline passes.
-func waitFor(d time.Duration, cond func() bool) bool {
+// mqWaitFor polls cond until it is true or the deadline passes.
+func mqWaitFor(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if cond() {

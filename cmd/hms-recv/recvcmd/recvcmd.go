@@ -65,7 +65,7 @@ func Main() int {
 		&cli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "with --exec: first wait after a failed run (doubles up to 1m)"},
 		&cli.StringFlag{Name: "reject-codes", Usage: "with --exec: exit `STATUSES` (e.g. 3,4) that dead-letter the batch"},
 		&cli.BoolFlag{Name: "verify", Usage: "pass on only envelopes that verify with --keyring; dead-letter the rest"},
-		&cli.StringFlag{Name: "keyring", Usage: "keyring `FILE` for --verify (see hms-sign)"},
+		&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"}, Usage: "keyring `FILE` for --verify (hms-sign key files concatenated)"},
 	)
 	app.Action = run
 	return cmdutil.Run(app, os.Args)
@@ -115,7 +115,10 @@ func run(c *cli.Context) error {
 			reject[n] = true
 		}
 	}
-	if c.Bool("verify") || c.IsSet("keyring") {
+	if !c.Bool("verify") && c.IsSet("keyring") && os.Getenv("HMS_KEYRING") == "" {
+		return cmdutil.Fatalf("--keyring needs --verify")
+	}
+	if c.Bool("verify") {
 		check, err := verifier(c)
 		if err != nil {
 			return err
