@@ -41,7 +41,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
-	"hash/maphash"
 	"sync"
 	"time"
 	"unsafe"
@@ -120,6 +119,9 @@ type Signer struct {
 	p   strictjson.Parser
 	buf []byte
 	sum []byte
+
+	sec     int64  // the second secText holds
+	secText []byte // "2006-01-02T15:04:05."
 }
 
 // NewSigner returns a Signer for k.
@@ -152,7 +154,7 @@ func (s *Signer) AppendSign(dst []byte, operation string, data []byte, now time.
 	dst = append(dst, `","origin":"`...)
 	dst = append(dst, s.key.Origin...)
 	dst = append(dst, `","ts":"`...)
-	dst = now.UTC().AppendFormat(dst, TimeFormat)
+	dst = s.appendTime(dst, now)
 	dst = append(dst, `"}`...)
 	// The line so far is exactly the canonical encoding that is MACed: the
 	// fields are in sorted order and kid, operation, origin need no escaping.
@@ -167,6 +169,25 @@ func (s *Signer) AppendSign(dst []byte, operation string, data []byte, now time.
 		return dst[:mark], fmt.Errorf("envelope would be %d bytes, more than the maximum line size %d", len(dst)-mark, MaxLineSize)
 	}
 	return dst, nil
+}
+
+// appendTime appends now as TimeFormat, formatting the part up to the
+// seconds only when the second changes.
+func (s *Signer) appendTime(dst []byte, now time.Time) []byte {
+	now = now.UTC()
+	if sec := now.Unix(); sec != s.sec || len(s.secText) == 0 {
+		s.sec = sec
+		s.secText = now.AppendFormat(s.secText[:0], "2006-01-02T15:04:05.")
+	}
+	dst = append(dst, s.secText...)
+	us := now.Nanosecond() / 1000
+	var d [6]byte
+	for i := 5; i >= 0; i-- {
+		d[i] = byte('0' + us%10)
+		us /= 10
+	}
+	dst = append(dst, d[:]...)
+	return append(dst, 'Z')
 }
 
 // Verify checks one envelope line (without its newline) against the
@@ -282,7 +303,7 @@ func (st *verifyState) verify(kr *Keyring, line []byte) (*Envelope, *Key, error)
 		return nil, nil, verr(ReasonMalformed, id, "%v", err)
 	}
 	sig := f[fSignature].Str
-	if len(sig) != 2*sha256.Size || !isLowerHex(sig) {
+	if len(sig) != 2*sha256.Size {
 		return nil, nil, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
 	}
 	key, ok := kr.bykid[string(kid)]
@@ -308,6 +329,11 @@ func (st *verifyState) verify(kr *Keyring, line []byte) (*Envelope, *Key, error)
 	st.sum = mac.Sum(st.sum[:0])
 	st.want = hex.AppendEncode(st.want[:0], st.sum)
 	if !hmac.Equal(st.want, sig) {
+		// Checked only now: a right MAC is lower-case hex by construction,
+		// and the loop's data-dependent branches cost more than the MAC.
+		if !isLowerHex(sig) {
+			return nil, nil, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
+		}
 		return nil, nil, verr(ReasonBadSignature, id, "MAC does not match: altered, or not signed with key %q", kid)
 	}
 	if string(origin) != key.Origin {
@@ -362,8 +388,7 @@ type Verifier struct {
 	Now     func() time.Time // nil: time.Now
 
 	st   verifyState
-	seed [2]maphash.Seed
-	seen map[[2]uint64]struct{}
+	seen idSet
 }
 
 // NewVerifier returns a Verifier for kr.
@@ -388,17 +413,9 @@ func (v *Verifier) Verify(line []byte) (*Envelope, *Key, error) {
 			return nil, nil, verr(ReasonFuture, []byte(env.ID), "signed %v in the future, more than the maximum age %v", (-age).Round(time.Second), v.MaxAge)
 		}
 	}
-	// Ids are remembered as 128-bit keyed hashes: a third of the memory of
-	// the strings, and collisions are out of reach since the seeds are secret.
-	if v.seen == nil {
-		v.seen = map[[2]uint64]struct{}{}
-		v.seed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-	}
-	h := [2]uint64{maphash.String(v.seed[0], env.ID), maphash.String(v.seed[1], env.ID)}
-	if _, dup := v.seen[h]; dup {
+	if !v.seen.add(env.ID) {
 		return nil, nil, verr(ReasonReplayed, []byte(env.ID), "id already seen earlier in this stream")
 	}
-	v.seen[h] = struct{}{}
 	return env, key, nil
 }
 

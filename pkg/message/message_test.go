@@ -82,3 +82,40 @@ func TestVerifyRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestSignTimeFormat(t *testing.T) {
+	k := mustKey(t, "a1", "artisan", "")
+	s, _ := NewSigner(k)
+	kr, _ := NewKeyring(k)
+	for _, tm := range []time.Time{t0, t0.Add(1500 * time.Microsecond), t0.Add(time.Second + 7), time.Date(2031, 1, 2, 3, 4, 5, 999999999, time.FixedZone("x", 3600))} {
+		line, err := s.AppendSign(nil, "op", []byte("1"), tm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `"ts":"` + tm.UTC().Format(TimeFormat) + `"`
+		if !bytes.Contains(line, []byte(want)) {
+			t.Errorf("%s: no %s", line, want)
+		}
+		env, _, err := kr.Verify(line)
+		if err != nil || !env.TS.Equal(tm.Truncate(time.Microsecond)) {
+			t.Errorf("%s: ts %v, %v", line, env.TS, err)
+		}
+	}
+}
+
+func TestIDSet(t *testing.T) {
+	var s idSet
+	for i := range 5000 {
+		if !s.add(strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()) {
+			t.Fatalf("%d: new id reported as seen", i)
+		}
+	}
+	for i := range 5000 {
+		if s.add(strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()) {
+			t.Fatalf("%d: repeated id reported as new", i)
+		}
+	}
+	if s.n != 5000 {
+		t.Fatalf("n = %d", s.n)
+	}
+}

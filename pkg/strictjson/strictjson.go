@@ -219,7 +219,7 @@ func (p *Parser) Object(src []byte) ([]Member, error) {
 					return nil, err
 				}
 				s1 = len(p.strs)
-				p.canon = appendString(p.canon, p.strs[s0:s1])
+				p.canon = p.appendDecoded(p.canon, p.strs[s0:s1], src[r0:i])
 				kind = String
 			} else if i, kind, err = p.value(i, 1); err != nil {
 				return nil, err
@@ -446,12 +446,13 @@ func (p *Parser) object(i, depth int) (int, error) {
 		}
 		m := member{kStart: len(p.keys), start: len(p.canon)}
 		var err error
+		k0 := i
 		p.keys, i, err = p.decodeString(p.keys, i)
 		if err != nil {
 			return i, err
 		}
 		m.kEnd = len(p.keys)
-		p.canon = appendString(p.canon, p.keys[m.kStart:m.kEnd])
+		p.canon = p.appendDecoded(p.canon, p.keys[m.kStart:m.kEnd], src[k0:i])
 		i = p.ws(i)
 		if i >= len(src) || src[i] != ':' {
 			return i, p.errExpect(i, "':' after object key")
@@ -510,6 +511,18 @@ func (p *Parser) object(i, depth int) (int, error) {
 	p.members = p.members[:base]
 	p.keys = p.keys[:keysBase]
 	return i, nil
+}
+
+// appendDecoded appends the canonical form of a string whose decoded text is
+// s and whose input (with quotes) is raw. A string without escapes is its
+// own canonical form: only '"', '\\' and controls are escaped canonically,
+// and none of them can appear unescaped in valid input. Escapes always
+// shorten the text, so equal lengths mean there were none.
+func (p *Parser) appendDecoded(dst, s, raw []byte) []byte {
+	if len(s) == len(raw)-2 {
+		return append(dst, raw...)
+	}
+	return appendString(dst, s)
 }
 
 // canonString appends the canonical form of the string at src[i].

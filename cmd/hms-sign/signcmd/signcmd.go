@@ -331,6 +331,22 @@ func sign(c *cli.Context) error {
 				data = append(data[:0], '[')
 			}
 		}
+		if chunk == 1 && !raw {
+			// The common case: the signer parses the line itself, once.
+			if buf, err = signLine(buf[:0], line); err != nil {
+				if len(bytes.TrimSpace(line)) == 0 {
+					reject(in.Line(), "empty line is not JSON (use --raw to sign lines as strings)")
+				} else {
+					reject(in.Line(), "%v", err)
+				}
+				continue
+			}
+			buf = append(buf, '\n')
+			if _, err := out.w.Write(buf); err != nil {
+				return out.flush(err)
+			}
+			continue
+		}
 		mark := len(data)
 		if n > 0 {
 			data = append(data, ',')
