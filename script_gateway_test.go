@@ -34,7 +34,7 @@ func init() {
 	scriptCmds["gw-count"] = gwCount
 }
 
-func amqpURL() string {
+func gwAMQPURL() string {
 	if u := os.Getenv("AMQP_URL"); u != "" {
 		return u
 	}
@@ -57,7 +57,7 @@ func gwEnv(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(func() {
 		devdbtest.Drop(uri, db)
 		// The queues hms-send and hms-recv declared: Q and its dead letters.
-		if conn, err := amqp.Dial(amqpURL()); err == nil {
+		if conn, err := amqp.Dial(gwAMQPURL()); err == nil {
 			if ch, err := conn.Channel(); err == nil {
 				ch.QueueDelete(q, false, false, false)
 				ch.QueueDelete(q+".dead", false, false, false)
@@ -95,28 +95,28 @@ func gwDoc(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	enc := json.NewEncoder(ts.Stdout())
 	enc.SetEscapeHTML(false)
-	ts.Check(enc.Encode(plain(doc)))
+	ts.Check(enc.Encode(gwPlain(doc)))
 }
 
-// plain turns BSON values into what encoding/json prints plainly.
-func plain(v any) any {
+// gwPlain turns BSON values into what encoding/json prints plainly.
+func gwPlain(v any) any {
 	switch x := v.(type) {
 	case bson.M:
 		m := make(map[string]any, len(x))
 		for k, e := range x {
-			m[k] = plain(e)
+			m[k] = gwPlain(e)
 		}
 		return m
 	case bson.D:
 		m := make(map[string]any, len(x))
 		for _, e := range x {
-			m[e.Key] = plain(e.Value)
+			m[e.Key] = gwPlain(e.Value)
 		}
 		return m
 	case bson.A:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = plain(e)
+			out[i] = gwPlain(e)
 		}
 		return out
 	case bson.DateTime:
@@ -148,7 +148,7 @@ func gwCount(ts *testscript.TestScript, neg bool, args []string) {
 			var docs []bson.M
 			cur.All(ctx, &docs)
 			for _, d := range docs {
-				b, _ := json.Marshal(plain(d))
+				b, _ := json.Marshal(gwPlain(d))
 				names = append(names, string(b))
 			}
 		}
