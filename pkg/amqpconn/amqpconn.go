@@ -14,6 +14,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -35,12 +37,13 @@ type Config struct {
 
 // Redact returns the URL with its password hidden, for messages.
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
 	}
-	return u.Redacted()
+	return userinfoPassword.ReplaceAllString(raw, "://$1:xxxxx@")
 }
+
+var userinfoPassword = regexp.MustCompile(`://([^:/@]*):[^@]*@`)
 
 // Permanent marks an error that retrying cannot fix (bad URL, refused
 // credentials, missing queue, inequivalent arguments...).
@@ -81,8 +84,9 @@ func (c Config) amqpConfig() (string, amqp.Config, error) {
 	}
 	uri, err := amqp.ParseURI(raw)
 	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), raw, Redact(raw)) // some errors quote the URL
 		return "", amqp.Config{}, &Permanent{
-			Err:  fmt.Errorf("invalid AMQP URL %s: %v", Redact(raw), err),
+			Err:  fmt.Errorf("invalid AMQP URL %s: %s", Redact(raw), msg),
 			Hint: "the form is amqp://user:password@host:5672/vhost (or amqps:// for TLS)",
 		}
 	}

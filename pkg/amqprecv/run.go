@@ -322,6 +322,10 @@ func (c *Consumer) ToCommand(ctx context.Context, opt ExecOptions) error {
 		}
 		last := batch[len(batch)-1]
 		code, err := run(opt.Command, &input, opt.Stdout, opt.Stderr)
+		if err == nil && (code == 126 || code == 127) {
+			// The shell could not run the command: a typo, not a transient failure.
+			err = fmt.Errorf("sh exited %d: the command was not found or is not executable", code)
+		}
 		if err != nil {
 			c.Requeue(last, true, len(batch))
 			return fmt.Errorf("--exec: %w", err)

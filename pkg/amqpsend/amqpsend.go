@@ -54,6 +54,7 @@ type Stats struct {
 	Failed      atomic.Int64 // reported through the fail callback
 	Republished atomic.Int64
 	Reconnects  atomic.Int64
+	LastLine    atomic.Int64 // Line of the last message taken from the input
 }
 
 // ErrGaveUp is wrapped by Run's error when the connection could not be
@@ -202,6 +203,7 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 				continue
 			}
 			p.Stats.Read.Add(1)
+			p.Stats.LastLine.Store(m.Line)
 			if err := p.publish(m); err != nil {
 				retry = append(retry, m)
 				lost(err)

@@ -129,7 +129,7 @@ func run(c *cli.Context) error {
 	readErr := make(chan error, 1)
 	go func() {
 		readErr <- amqpsend.ReadLines(os.Stdin, c.Int("max-size"), runID+"-", lines,
-			func(e *amqpsend.LineError) { badLines <- e }, nil)
+			func(e *amqpsend.LineError) { badLines <- e }, ctx.Done())
 		close(badLines)
 	}()
 	// Bad lines are reported from their own goroutine so the reader never
@@ -148,10 +148,11 @@ func run(c *cli.Context) error {
 	}()
 
 	p := amqpsend.New(cfg)
-	var failedN int64
+	var failedN, lastLine int64
 	var writeErr error
 	fail := func(m amqpsend.Message, err error) {
 		failedN++
+		lastLine = max(lastLine, m.Line)
 		if !errors.Is(err, amqpsend.ErrNotSent) {
 			log.Error(fmt.Sprintf("line %d: %v", m.Line, err), "message_id", m.MessageID)
 		}
@@ -169,8 +170,26 @@ func run(c *cli.Context) error {
 	start := time.Now()
 	runErr := p.Run(ctx, lines, fail)
 	stopProgress()
-	rerr := <-readErr
-	<-badDone
+	var rerr error
+	if ctx.Err() != nil {
+		// Interrupted: the lines read but not sent go to --failed; the
+		// reader may be blocked on stdin, so don't wait for it.
+	drain:
+		for {
+			select {
+			case m, ok := <-lines:
+				if !ok {
+					break drain
+				}
+				fail(m, amqpsend.ErrNotSent)
+			default:
+				break drain
+			}
+		}
+	} else {
+		rerr = <-readErr
+		<-badDone
+	}
 	if failed != nil {
 		if err := failed.Flush(); err != nil && writeErr == nil {
 			writeErr = err
@@ -195,9 +214,12 @@ func run(c *cli.Context) error {
 	case rerr != nil:
 		return cmdutil.Fatalf("reading stdin: %v", rerr)
 	case ctx.Err() != nil:
-		return cmdutil.Fatalf("interrupted: the lines after line %d were not sent", p.Stats.Read.Load()+rejected+skipped)
+		lastLine = max(lastLine, p.Stats.LastLine.Load())
+		return cmdutil.Fatalf("interrupted: the input after line %d was not read", lastLine).
+			WithHint(fmt.Sprintf("resume with: tail -n +%d INPUT | hms-send ...", lastLine+1))
 	case notAll:
 		return cmdutil.Partial
 	}
 	return nil
 }
+

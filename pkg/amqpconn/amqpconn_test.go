@@ -1,0 +1,67 @@
+package amqpconn
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string // "" for valid
+	}{
+		{Config{}, ""},
+		{Config{URL: "amqp://u:p@h:5672/v"}, ""},
+		{Config{URL: "http://h/"}, "invalid AMQP URL http://h/"},
+		{Config{URL: "amqp://u:secret@h:bad/"}, "invalid AMQP URL amqp://u:xxxxx@h:bad/"},
+		{Config{URL: "amqp://h/", CAFile: "ca.pem"}, "--ca, --cert and --key need an amqps:// URL"},
+		{Config{URL: "amqps://h/", CAFile: "/no/such/ca.pem"}, "--ca: open /no/such/ca.pem"},
+		{Config{URL: "amqps://h/", CertFile: "c.pem"}, "--cert and --key go together"},
+		{Config{URL: "amqps://h/"}, ""},
+	} {
+		err := tc.cfg.Check()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%+v: %v", tc.cfg, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%+v: got %v, want %q", tc.cfg, err, tc.want)
+		case err != nil && !IsPermanent(err):
+			t.Errorf("%+v: %v is not permanent", tc.cfg, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("password in message: %v", err)
+		}
+	}
+}
+
+func TestArgs(t *testing.T) {
+	a := Queue{Name: "q"}.Args()
+	if a["x-dead-letter-exchange"] != "" || a["x-dead-letter-routing-key"] != "q.dead" || len(a) != 2 {
+		t.Fatalf("classic args %v", a)
+	}
+	a = Queue{Name: "q", Quorum: true, DeliveryLimit: 5}.Args()
+	if a["x-queue-type"] != "quorum" || a["x-delivery-limit"] != int64(5) {
+		t.Fatalf("quorum args %v", a)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	b := Backoff{Min: 100 * time.Millisecond, Max: time.Second}
+	prev := time.Duration(0)
+	for i := 0; i < 10; i++ {
+		d := b.Next()
+		if d < 50*time.Millisecond || d > time.Second {
+			t.Fatalf("wait %d = %v out of range", i, d)
+		}
+		if i > 5 && d < 500*time.Millisecond {
+			t.Fatalf("wait %d = %v: not grown to the max", i, d)
+		}
+		prev = d
+	}
+	_ = prev
+	b.Reset()
+	if d := b.Next(); d > 100*time.Millisecond {
+		t.Fatalf("after Reset: %v", d)
+	}
+}
