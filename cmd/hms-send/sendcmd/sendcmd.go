@@ -222,4 +222,3 @@ func run(c *cli.Context) error {
 	}
 	return nil
 }
-
