@@ -16,9 +16,13 @@
 //     lets a redelivered delete, or a redelivered create or update of the
 //     deleted object, be recognised as already applied; it is also the
 //     archive of what was deleted.
-//   - A concurrent writer (another gateway instance) makes the conditional
-//     write match nothing; the message is then decided again on the new
-//     state.
+//   - Gateway instances working side by side take a lease on the object
+//     (an insert into "locks" keyed by collection/oid: a unique insert is
+//     atomic on every server) for the read-decide-write, because FerretDB's
+//     conditional update is not atomic. A lease left by a crash expires
+//     after LeaseTTL. On MongoDB, the conditional write alone would do; a
+//     writer that ignores leases (hms-store upsert) makes it match nothing,
+//     and the message is decided again on the new state.
 //
 // Rejected messages go to the "rejected" collection, keyed by the SHA-256
 // of the line, so a redelivered rejection is recorded once.
@@ -44,7 +48,16 @@ import (
 const (
 	Rejected = "rejected"
 	Deleted  = "deleted"
+	Locks    = "locks"
 )
+
+// LeaseTTL is how long a lease on an object holds when its holder does not
+// release it (it crashed): others wait for it that long at most.
+const LeaseTTL = 30 * time.Second
+
+// ErrBusy is returned when another writer held an object for longer than
+// LeaseTTL allows; retrying later is the remedy.
+var ErrBusy = errors.New("gatewaystore: object busy")
 
 // Bookkeeping fields of a stored object.
 const (
@@ -129,6 +142,11 @@ func (s *Store) Apply(ctx context.Context, envID string, who gateway.Identity, r
 		id, _ := doc["artisan_id"].(string)
 		return id, true, nil
 	}
+	release, err := s.lease(ctx, coll.Name()+"/"+req.OID, envID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer release()
 	for range maxConflicts {
 		cur, err := s.get(ctx, coll.Name(), req.OID)
 		if err != nil {
@@ -219,6 +237,61 @@ func (s *Store) Apply(ctx context.Context, envID string, who gateway.Identity, r
 	return Outcome{}, fmt.Errorf("gatewaystore: %s %s changed under us %d times in a row", req.Target, req.OID, maxConflicts)
 }
 
+// lease takes the lease named key for envID, waiting (with backoff) while
+// another holds it, and breaking it once expired. release gives it back.
+func (s *Store) lease(ctx context.Context, key, envID string) (release func(), err error) {
+	locks := s.db.Collection(Locks)
+	release = func() {
+		// Also after ctx is cancelled: a lease must not outlive its work.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "owner", Value: envID}})
+	}
+	deadline := time.Now().Add(LeaseTTL + 5*time.Second)
+	wait := 2 * time.Millisecond
+	for {
+		now := s.now()
+		_, err := locks.InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "owner", Value: envID},
+			{Key: "until", Value: now.Add(LeaseTTL)}})
+		if err == nil {
+			return release, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return nil, err
+		}
+		held, err := s.get(ctx, Locks, key)
+		if err != nil {
+			return nil, err
+		}
+		if held != nil {
+			until, _ := held["until"].(time.Time)
+			if held["owner"] == envID {
+				return release, nil // ours, from an attempt that did not finish
+			}
+			if !until.After(now) {
+				// Expired: its holder died. Break it (only that very lease)
+				// and compete for it again.
+				if _, err := locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: key},
+					{Key: "owner", Value: held["owner"]}, {Key: "until", Value: until}}); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: %s is held by another writer", ErrBusy, key)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
 // deletion is the record of a delete in the Deleted collection.
 type deletion struct {
 	ID         string // the delete's envelope id
@@ -298,16 +371,6 @@ func (s *Store) Reject(ctx context.Context, r Rejection) error {
 		return nil // this very line was rejected before
 	}
 	return err
-}
-
-// DropAll drops the gateway's collections (for tests and the demo).
-func (s *Store) DropAll(ctx context.Context) error {
-	for _, c := range []string{"artisans", "products", "orders", Rejected, Deleted} {
-		if err := s.db.Collection(c).Drop(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // toBSON turns a gateway document (normal forms: string, bool, float64,
