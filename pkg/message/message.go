@@ -265,17 +265,24 @@ func (st *verifyState) verify(kr *Keyring, line []byte) (*Envelope, *Key, error)
 		return nil, nil, verr(ReasonMalformed, nil, "%v", err)
 	}
 	var f [nFields]*strictjson.Member
-	var id []byte
+	var id, unknown []byte
 	for i := range members {
 		m := &members[i]
 		n := fieldOf(m.Key)
 		if n < 0 {
-			return nil, nil, verr(ReasonMalformed, nil, "unknown field %q", m.Key)
+			if unknown == nil {
+				unknown = m.Key
+			}
+			continue
 		}
 		f[n] = m
 		if n == fID && m.Kind == strictjson.String && validID(m.Str) {
 			id = m.Str
 		}
+	}
+	if unknown != nil {
+		// Unsigned extra fields would ride along unnoticed: refuse them.
+		return nil, nil, verr(ReasonMalformed, id, "unknown field %q", unknown)
 	}
 	for n, m := range f {
 		if m == nil {

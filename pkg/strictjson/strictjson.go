@@ -60,7 +60,7 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+	return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.Msg)
 }
 
 // ErrDuplicateKey is wrapped by the error for an object with a repeated key.
@@ -73,7 +73,7 @@ type DuplicateKeyError struct {
 }
 
 func (e *DuplicateKeyError) Error() string {
-	return fmt.Sprintf("invalid JSON: duplicate key %q in object at byte %d", e.Key, e.Offset)
+	return fmt.Sprintf("invalid JSON: duplicate key %q in the object at offset %d", e.Key, e.Offset)
 }
 
 func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }

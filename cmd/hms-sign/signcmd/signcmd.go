@@ -334,6 +334,9 @@ func sign(c *cli.Context) error {
 		if chunk == 1 && !raw {
 			// The common case: the signer parses the line itself, once.
 			if buf, err = signLine(buf[:0], line); err != nil {
+				if u := errors.Unwrap(err); u != nil {
+					err = u // "data: " says nothing here: the line is the data
+				}
 				if len(bytes.TrimSpace(line)) == 0 {
 					reject(in.Line(), "empty line is not JSON (use --raw to sign lines as strings)")
 				} else {
