@@ -28,10 +28,12 @@ import (
 //	                        (sorted keys); fails when there is none
 //	gw-count COLL N [FILTER] the collection holds N documents (matching
 //	                        the JSON FILTER)
+//	gw-wait COLL N [FILTER] wait (polling, 60s deadline) until it does
 func init() {
 	scriptCmds["gw-env"] = gwEnv
 	scriptCmds["gw-doc"] = gwDoc
 	scriptCmds["gw-count"] = gwCount
+	scriptCmds["gw-wait"] = gwWait
 }
 
 func gwAMQPURL() string {
@@ -126,8 +128,18 @@ func gwPlain(v any) any {
 }
 
 func gwCount(ts *testscript.TestScript, neg bool, args []string) {
+	gwCountWithin(ts, neg, args, 0)
+}
+
+// gwWait waits for an effect of a running gateway: it polls the count with
+// a deadline instead of sleeping a fixed time as the book does.
+func gwWait(ts *testscript.TestScript, neg bool, args []string) {
+	gwCountWithin(ts, neg, args, 60*time.Second)
+}
+
+func gwCountWithin(ts *testscript.TestScript, neg bool, args []string, patience time.Duration) {
 	if neg || len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: gw-count COLL N [FILTER]")
+		ts.Fatalf("usage: gw-count|gw-wait COLL N [FILTER]")
 	}
 	want, err := strconv.ParseInt(args[1], 10, 64)
 	ts.Check(err)
@@ -137,9 +149,14 @@ func gwCount(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	db, done := gwDB(ts)
 	defer done()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience+30*time.Second)
 	defer cancel()
+	deadline := time.Now().Add(patience)
 	n, err := db.Collection(args[0]).CountDocuments(ctx, filter)
+	for err == nil && n != want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond) // a poll interval, not a wait for the effect
+		n, err = db.Collection(args[0]).CountDocuments(ctx, filter)
+	}
 	ts.Check(err)
 	if n != want {
 		var names []string
