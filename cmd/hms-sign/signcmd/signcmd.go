@@ -288,6 +288,10 @@ func sign(c *cli.Context) error {
 		rejected = true
 		fmt.Fprintf(os.Stderr, "%s: line %d: %s\n", name, line, fmt.Sprintf(format, args...))
 	}
+	rejectLines := func(first, last int64, err error) {
+		rejected = true
+		fmt.Fprintf(os.Stderr, "%s: lines %d-%d: %v\n", name, first, last, err)
+	}
 	emit := func() error {
 		if n == 0 {
 			return nil
@@ -299,7 +303,7 @@ func sign(c *cli.Context) error {
 		buf, err = signLine(buf[:0], data)
 		if err != nil {
 			if chunk > 1 {
-				reject(firstLine, "lines %d-%d: %v", firstLine, in.Line(), err)
+				rejectLines(firstLine, in.Line(), err)
 			} else {
 				reject(firstLine, "%v", err)
 			}
