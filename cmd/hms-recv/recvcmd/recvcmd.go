@@ -44,7 +44,11 @@ output goes to hms-recv's stdout. Exit 0 acks the batch; an exit status in
 waits before the next batch (--backoff, doubling up to 1m).
 
 SIGINT/SIGTERM stop consuming: written lines are acked, a running command
-finishes and its batch is settled, everything else goes back to the queue.`
+finishes and its batch is settled, everything else goes back to the queue.
+
+Exit status 1: some messages were dead-lettered (see stderr). Exit status
+2: a fatal error (bad URL or credentials, queue declaration refused, broker
+gone for longer than --retry-for, --exec command not found).`
 
 // Main runs hms-recv with os.Args and returns its exit status.
 func Main() int {
@@ -52,7 +56,7 @@ func Main() int {
 	app := cmdutil.NewApp("hms-recv", "consume from RabbitMQ to stdout or to a command, acking only what was handled")
 	app.UsageText = "hms-recv --queue Q [flags] > lines\n   hms-recv --queue Q --exec CMD [--batch N] [flags]"
 	app.Description = description
-	app.Flags = append(amqpcli.Flags(),
+	app.Flags = append([]cli.Flag{
 		&cli.StringFlag{Name: "queue", Aliases: []string{"q"}, Usage: "consume queue `Q` (declared durable, with Q.dead)"},
 		&cli.IntFlag{Name: "prefetch", Value: 500, Usage: "unacked messages the broker may send ahead"},
 		&cli.StringFlag{Name: "format", Value: "lines", Usage: "lines (the body) or json (body, properties, headers)"},
@@ -66,7 +70,7 @@ func Main() int {
 		&cli.StringFlag{Name: "reject-codes", Usage: "with --exec: exit `STATUSES` (e.g. 3,4) that dead-letter the batch"},
 		&cli.BoolFlag{Name: "verify", Usage: "pass on only envelopes that verify with --keyring; dead-letter the rest"},
 		&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"}, Usage: "keyring `FILE` for --verify (hms-sign key files concatenated)"},
-	)
+	}, amqpcli.Flags()...)
 	app.Action = run
 	return cmdutil.Run(app, os.Args)
 }

@@ -39,7 +39,12 @@ with an "id" field), and RUNID-LINENUMBER otherwise. Empty lines are skipped
 (counted in the summary); lines over --max-size bytes are errors.
 
 With --queue the queue is declared durable, with a dead-letter queue Q.dead
-(see hms-recv); --no-declare uses an existing queue as it is.`
+(see hms-recv); --no-declare uses an existing queue as it is.
+
+Exit status 1: some lines were not sent (unroutable, refused by the broker,
+too long), the others were confirmed. Exit status 2: nothing more could be
+done (bad URL or credentials, missing queue with --no-declare, broker gone
+for longer than --retry-for, interrupted); the summary says how far it got.`
 
 // Main runs hms-send with os.Args and returns its exit status.
 func Main() int {
@@ -47,7 +52,7 @@ func Main() int {
 	app := cmdutil.NewApp("hms-send", "publish lines to RabbitMQ, with publisher confirms")
 	app.UsageText = "hms-send --queue Q [flags] < lines\n   hms-send --exchange X --routing-key K [flags] < lines"
 	app.Description = description
-	app.Flags = append(amqpcli.Flags(),
+	app.Flags = append([]cli.Flag{
 		&cli.StringFlag{Name: "queue", Aliases: []string{"q"}, Usage: "publish to queue `Q` (declared durable, with Q.dead)"},
 		&cli.StringFlag{Name: "exchange", Aliases: []string{"e"}, Usage: "publish to exchange `X` (which must exist)"},
 		&cli.StringFlag{Name: "routing-key", Aliases: []string{"k"}, Usage: "routing `KEY` with --exchange"},
@@ -56,7 +61,7 @@ func Main() int {
 		&cli.StringSliceFlag{Name: "header", Usage: "add header `K=V` to every message (repeatable)"},
 		&cli.StringFlag{Name: "failed", Usage: "write the lines not confirmed to `FILE`, for a rerun"},
 		&cli.IntFlag{Name: "max-size", Value: amqpsend.MaxSize, Usage: "longest line in `BYTES`; longer lines are errors"},
-	)
+	}, amqpcli.Flags()...)
 	app.Action = run
 	return cmdutil.Run(app, os.Args)
 }
