@@ -70,7 +70,10 @@ func factorLarge128(n U128, dst []U128) []U128 {
 		}
 	}
 	m := newMont128(n)
-	var d U128
+	// Pollard p-1 first: a few milliseconds, and it splits at once the
+	// numbers whose factors p have a smooth p-1, which rho may need
+	// minutes for (99999999999999999999999999999999999999 is one).
+	d := m.pminus1(20000)
 	for c := uint64(1); d.IsZero(); c++ {
 		d = m.rho(c)
 	}
@@ -283,4 +286,74 @@ func gcd128(a, b U128) U128 {
 		b, _ = b.Sub(a)
 	}
 	return a.Lsh(uint(shift))
+}
+
+// pminus1 is stage 1 of Pollard's p-1 method with bound b1: it returns a
+// proper factor of n or zero. It checks the GCD every 64 primes and
+// replays a window prime by prime when all factors appeared at once.
+func (m *mont128) pminus1(b1 uint64) U128 {
+	one := From64(1)
+	var primes []uint64
+	sieve := make([]bool, b1+1)
+	for p := uint64(2); p <= b1; p++ {
+		if !sieve[p] {
+			primes = append(primes, p)
+			for j := p * p; j <= b1; j += p {
+				sieve[j] = true
+			}
+		}
+	}
+	power := func(p uint64) uint64 { // largest p^k <= b1
+		pk := p
+		for pk <= b1/p {
+			pk *= p
+		}
+		return pk
+	}
+	gcdMinusOne := func(x U128) U128 {
+		xm1, _ := x.Sub(m.one) // (x-1)R mod n, same GCD with n as x-1
+		if x.Cmp(m.one) < 0 {
+			xm1, _ = xm1.Add(m.n)
+		}
+		return gcd128(xm1, m.n)
+	}
+	x := m.add(m.one, m.one) // 2
+	for i := 0; i < len(primes); i += 64 {
+		end := min(i+64, len(primes))
+		saved := x
+		for _, p := range primes[i:end] {
+			x = m.pow(x, power(p))
+		}
+		g := gcdMinusOne(x)
+		if g == one {
+			continue
+		}
+		if g != m.n {
+			return g
+		}
+		x = saved
+		for _, p := range primes[i:end] {
+			x = m.pow(x, power(p))
+			if g := gcdMinusOne(x); g != one {
+				if g == m.n {
+					return U128{}
+				}
+				return g
+			}
+		}
+		return U128{}
+	}
+	return U128{}
+}
+
+func (m *mont128) pow(x U128, e uint64) U128 {
+	r := m.one
+	for e > 0 {
+		if e&1 != 0 {
+			r = m.mul(r, x)
+		}
+		x = m.mul(x, x)
+		e >>= 1
+	}
+	return r
 }

@@ -50,7 +50,7 @@ const (
 type chunk struct {
 	data    []byte
 	line    int  // line number of data[0]
-	midLine bool // data[0] is not at the start of a line
+	midLine bool // a token came before data[0] on its line
 	longTok int  // > 0: data is the start of a token of at least longTok bytes
 
 	out     chan []byte // output buffers, in order; closed when done
@@ -248,7 +248,7 @@ func readChunks(r io.Reader, order, work chan<- *chunk, done <-chan struct{}) er
 		}
 		c := &chunk{data: pending[:cut:cut], line: line, midLine: midLine}
 		line += bytes.Count(c.data, []byte{'\n'})
-		midLine = c.data[cut-1] != '\n'
+		midLine = tokenAfterNewline(c.data, midLine)
 		if !emit(c) {
 			return nil
 		}
@@ -256,6 +256,21 @@ func readChunks(r io.Reader, order, work chan<- *chunk, done <-chan struct{}) er
 		pending = make([]byte, len(rest), len(rest)+readSize+readSize/2)
 		copy(pending, rest)
 	}
+}
+
+// tokenAfterNewline reports whether the line that b ends in has a token
+// in it, given whether it had one before b (for --drop-key).
+func tokenAfterNewline(b []byte, before bool) bool {
+	i := bytes.LastIndexByte(b, '\n')
+	if i >= 0 {
+		before = false
+	}
+	for _, c := range b[i+1:] {
+		if !isSpace(c) {
+			return true
+		}
+	}
+	return before
 }
 
 func lastSpace(b []byte) int {
