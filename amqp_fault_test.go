@@ -312,3 +312,48 @@ func TestAMQPSigterm(t *testing.T) {
 		t.Fatalf("written %d of %d: the test did not stop hms-recv mid-stream", written, len(lines))
 	}
 }
+
+// TestAMQPSendGivesUp: the broker goes away for good in the middle of the
+// stream. hms-send must exit 2 after --retry-for, and every line must be
+// either in the queue (confirmed) or in the --failed file: none is lost
+// without a trace.
+func TestAMQPSendGivesUp(t *testing.T) {
+	q := mqTestQueue(t)
+	ch := mqChannel(t)
+	lines := mqLines(20000, 200)
+	p := mqProxy(t)
+	p.CutAfter(600<<10, 1)
+	p.RefuseAfter(1)
+	failed := filepath.Join(t.TempDir(), "failed")
+	send := exec.Command("hms-send", "-q", q, "--url", mqProxied(t, p), "--retry-for", "500ms", "--failed", failed)
+	send.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	out, err := send.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("hms-send: %v, want exit status 2\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("gave up reconnecting after 500ms")) {
+		t.Fatalf("no give-up message:\n%s", out)
+	}
+	data, err := os.ReadFile(failed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mqCounts(data)
+	inFailed := len(got)
+	// Add what the broker has.
+	for {
+		d, ok, err := ch.Get(q, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		got[string(d.Body)]++
+	}
+	mqRequireAll(t, lines, got)
+	if inFailed == 0 || inFailed == len(lines) {
+		t.Fatalf("%d lines in --failed: the broker did not go away mid-stream", inFailed)
+	}
+	t.Logf("%d lines confirmed or in flight, %d in --failed", len(lines)-inFailed, inFailed)
+}

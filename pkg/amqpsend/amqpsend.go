@@ -211,8 +211,6 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 			}
 			inflight = append(inflight, pending{m: m, tag: p.tag})
 		case r := <-p.returns:
-			// A return always comes before the ack of its message (the
-			// channel is unbuffered, so the reader waits for us).
 			markReturned(inflight, r)
 		case c, ok := <-p.confirms:
 			if !ok {
@@ -238,6 +236,15 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 }
 
 func (p *Publisher) settle(inflight []pending, c amqp.Confirmation, fail func(Message, error)) []pending {
+	for {
+		select {
+		case r := <-p.returns:
+			markReturned(inflight, r)
+			continue
+		default:
+		}
+		break
+	}
 	if len(inflight) == 0 || inflight[0].tag != c.DeliveryTag {
 		// The library delivers confirms in tag order; anything else is a bug.
 		panic(fmt.Sprintf("amqpsend: confirm for tag %d, expected %v", c.DeliveryTag, inflight))
@@ -360,7 +367,21 @@ func (p *Publisher) open() error {
 	// The confirm buffer holds a whole window so the library's reader
 	// never waits on us (it drops notifications after 5s of waiting).
 	p.confirms = ch.NotifyPublish(make(chan amqp.Confirmation, p.cfg.Window+1))
-	p.returns = ch.NotifyReturn(make(chan amqp.Return))
+	// Returns are buffered too: the library hands a return over before it
+	// processes the ack of the same message, so draining returns before
+	// settling a confirm (takeReturns) sees every return that applies.
+	p.returns = ch.NotifyReturn(make(chan amqp.Return, p.cfg.Window+1))
+	blocked := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
+	log := p.cfg.Log
+	go func() {
+		for b := range blocked {
+			if b.Active {
+				log.Warn("the broker blocks publishing", "reason", b.Reason)
+			} else {
+				log.Info("the broker accepts publishing again")
+			}
+		}
+	}()
 	p.closed = ch.NotifyClose(make(chan *amqp.Error, 1))
 	p.ch = ch
 	p.tag = 0

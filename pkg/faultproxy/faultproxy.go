@@ -16,11 +16,12 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu       sync.Mutex
-	conns    map[*link]struct{}
-	cutAfter int64 // bytes (both ways) after which a connection is cut; 0: never
-	cutsLeft int   // how many more connections to cut that way
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	conns     map[*link]struct{}
+	cutAfter  int64 // bytes (both ways) after which a connection is cut; 0: never
+	cutsLeft  int   // how many more connections to cut that way
+	maxAccept int64 // connections after this many are closed at once; 0: no limit
+	wg        sync.WaitGroup
 
 	accepted atomic.Int64
 	cuts     atomic.Int64
@@ -67,6 +68,14 @@ func (p *Proxy) CutAfter(bytes int64, times int) {
 	}
 }
 
+// RefuseAfter makes the proxy close at once every connection after the
+// first n (counting from the start): a broker that went away for good.
+func (p *Proxy) RefuseAfter(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.maxAccept = n
+}
+
 // CutAll closes every open connection and returns how many there were.
 func (p *Proxy) CutAll() int {
 	p.mu.Lock()
@@ -96,7 +105,14 @@ func (p *Proxy) serve() {
 		if err != nil {
 			return
 		}
-		p.accepted.Add(1)
+		n := p.accepted.Add(1)
+		p.mu.Lock()
+		refuse := p.maxAccept > 0 && n > p.maxAccept
+		p.mu.Unlock()
+		if refuse {
+			c.Close()
+			continue
+		}
 		up, err := net.Dial("tcp", p.target)
 		if err != nil {
 			c.Close()
