@@ -53,7 +53,7 @@ func TestRoundTripExact(t *testing.T) {
 func TestRoundTripValues(t *testing.T) {
 	for in, want := range map[string]string{
 		` { "a" : [ 1 , 2 ] , "b" : { } } `: `{"a":[1,2],"b":{}}`,
-		`{"x":"\/\b\f\u00e9\ud83d\ude00"}`:   `{"x":"/\u0008\u000c\u00e9😀"}`,
+		`{"x":"\/\b\f\u00e9\ud83d\ude00"}`:  `{"x":"/\u0008\u000c\u00e9😀"}`,
 		`{"x":1E2,"y":-0,"z":0.10}`:         `{"x":100.0,"y":0,"z":0.1}`,
 		"{\"a\":1}\r\n":                     `{"a":1}`,
 	} {

@@ -103,4 +103,3 @@ func find(c *cli.Context) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,271 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/hms-toolkit/hms/pkg/devdb/devdbtest"
+	"github.com/hms-toolkit/hms/pkg/store"
+)
+
+func connect(t *testing.T, uri, db string, retryFor time.Duration) *store.Client {
+	t.Helper()
+	c, err := store.Connect(context.Background(), store.Options{URI: uri, DB: db, RetryFor: retryFor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func testClient(t *testing.T) *store.Client {
+	return connect(t, devdbtest.URI(t), devdbtest.DB(t), 10*time.Second)
+}
+
+type result struct {
+	stats store.Stats
+	errs  []string
+	err   error
+}
+
+func load(t *testing.T, c *store.Client, input string, o store.LoadOptions) result {
+	t.Helper()
+	var r result
+	o.Report = func(e store.LineError) { r.errs = append(r.errs, e.Error()) }
+	r.stats, r.err = c.Load(context.Background(), strings.NewReader(input), o)
+	return r
+}
+
+func find(t *testing.T, c *store.Client, q store.Query) []string {
+	t.Helper()
+	var out []string
+	if _, err := c.Find(context.Background(), q, func(b []byte) error {
+		out = append(out, string(b))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestInsertRoundTripIdempotent(t *testing.T) {
+	c := testClient(t)
+	lines := []string{
+		`{"k":1,"big":-170141183460469231731687303715884105728,"f":1.5,"g":3.0,"u":"Grüße 👋","deep":{"a":[{"b":{"c":[]}}],"e":{}}}`,
+		`{"k":2,"i64":9007199254740993,"exp":6.02214076e+23,"esc":"tab\there\u001b"}`,
+	}
+	input := strings.Join(lines, "\n") + "\n"
+	for _, batch := range []int{1, 1000} {
+		r := load(t, c, input, store.LoadOptions{Collection: "rt", IDField: "k", Batch: batch})
+		if r.err != nil || len(r.errs) > 0 {
+			t.Fatal(r.err, r.errs)
+		}
+		want := store.Stats{Read: 2, Inserted: 2}
+		if batch == 1000 {
+			want = store.Stats{Read: 2, Present: 2}
+		}
+		if r.stats != want {
+			t.Errorf("batch %d: stats %+v, want %+v", batch, r.stats, want)
+		}
+	}
+	got := find(t, c, store.Query{Collection: "rt", SortFields: []store.SortField{{Name: "k", Dir: 1}}, ID: store.IDNever})
+	if !slices.Equal(got, lines) {
+		t.Errorf("find:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(lines, "\n"))
+	}
+}
+
+// Bad lines are reported with their line number and reason; the rest is
+// stored.
+func TestInsertRejects(t *testing.T) {
+	c := testClient(t)
+	input := `{"ok":1}
+{"$where":"sleep(1000)"}
+{"a":{"$ne":null}}
+{"x":[{"y.z":1}]}
+garbage
+[1,2]
+
+{"ok":2}
+{"a":[1,[2]]}
+{"unterminated":
+{"ok":3}`
+	r := load(t, c, input, store.LoadOptions{Collection: "rej", Batch: 2})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	want := []string{
+		`line 2: key "$where" starts with '$' (operators are not data)`,
+		`line 3: key "$ne" in .a starts with '$' (operators are not data)`,
+		`line 4: key "y.z" in .x[0] contains '.' (a path, not a field name)`,
+		`line 5: invalid JSON at byte 1: not a JSON object`,
+		`line 6: a JSON array, not an object`,
+		`line 10: invalid JSON at byte 17: expected a value, found end of line`,
+	}
+	// Line 9: FerretDB refuses arrays in arrays, MongoDB stores them.
+	nested := false
+	for _, e := range r.errs {
+		if strings.HasPrefix(e, "line 9: server refused the document") {
+			nested = true
+		}
+	}
+	errs := slices.DeleteFunc(slices.Clone(r.errs), func(s string) bool { return strings.HasPrefix(s, "line 9:") })
+	if !slices.Equal(errs, want) {
+		t.Errorf("reports:\n%s\nwant\n%s", strings.Join(r.errs, "\n"), strings.Join(want, "\n"))
+	}
+	st := r.stats
+	if st.Read != 10 || st.Rejected != 6 || st.Inserted+st.Failed != 4 || nested != (st.Failed == 1) {
+		t.Errorf("stats %+v", st)
+	}
+	if got := find(t, c, store.Query{Collection: "rej", Fields: []string{"ok"}, Filter: mustQuery(t, `{"ok":{"$exists":true}}`)}); len(got) != 3 {
+		t.Errorf("stored %v, want the 3 good lines", got)
+	}
+}
+
+func mustQuery(t *testing.T, s string) []byte {
+	b, err := store.ParseJSON(nil, []byte(s), store.Operators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestUpsert(t *testing.T) {
+	c := testClient(t)
+	q := store.Query{Collection: "u", SortFields: []store.SortField{{Name: "k", Dir: 1}}, ID: store.IDNever}
+
+	r := load(t, c, `{"k":"a","n":1,"x":true}
+{"k":"b","n":1}
+`, store.LoadOptions{Collection: "u", Mode: store.Replace, Keys: []string{"k"}})
+	if r.err != nil || r.stats != (store.Stats{Read: 2, Inserted: 2}) {
+		t.Fatalf("%+v %v %v", r.stats, r.err, r.errs)
+	}
+	// Replace: a changes (x goes), b again the same, c new; a repeated in
+	// the batch: the last line wins.
+	r = load(t, c, `{"k":"a","n":2}
+{"k":"b","n":1}
+{"k":"c","n":1}
+{"k":"a","n":3}
+`, store.LoadOptions{Collection: "u", Mode: store.Replace, Keys: []string{"k"}})
+	// (MongoDB counts b as unchanged, FerretDB as updated.)
+	if r.err != nil || r.stats.Inserted != 1 || r.stats.Updated+r.stats.Present != 3 || r.stats.Updated < 2 {
+		t.Fatalf("%+v %v %v", r.stats, r.err, r.errs)
+	}
+	want := []string{`{"k":"a","n":3}`, `{"k":"b","n":1}`, `{"k":"c","n":1}`}
+	if got := find(t, c, q); !slices.Equal(got, want) {
+		t.Errorf("after replace: %v, want %v", got, want)
+	}
+	// Merge: only the given fields change.
+	r = load(t, c, `{"k":"a","m":true}
+{"k":"d","n":4}
+{"n":5}
+`, store.LoadOptions{Collection: "u", Mode: store.Merge, Keys: []string{"k"}})
+	if r.err != nil || r.stats != (store.Stats{Read: 3, Inserted: 1, Updated: 1, Rejected: 1}) {
+		t.Fatalf("%+v %v %v", r.stats, r.err, r.errs)
+	}
+	if want := []string{`line 3: no key field "k"`}; !slices.Equal(r.errs, want) {
+		t.Errorf("reports %v, want %v", r.errs, want)
+	}
+	want = []string{`{"k":"a","n":3,"m":true}`, `{"k":"b","n":1}`, `{"k":"c","n":1}`, `{"k":"d","n":4}`}
+	if got := find(t, c, q); !slices.Equal(got, want) {
+		t.Errorf("after merge: %v, want %v", got, want)
+	}
+	// Compound keys, and without the index (every line a single upsert).
+	for _, noIndex := range []bool{false, true} {
+		coll := fmt.Sprintf("uc%v", noIndex)
+		o := store.LoadOptions{Collection: coll, Mode: store.Replace, Keys: []string{"a", "b"}, NoIndex: noIndex}
+		r = load(t, c, "{\"a\":1,\"b\":1,\"v\":1}\n{\"a\":1,\"b\":2,\"v\":1}\n", o)
+		r2 := load(t, c, "{\"a\":1,\"b\":2,\"v\":2}\n", o)
+		if r.err != nil || r2.err != nil || r.stats.Inserted != 2 || r2.stats != (store.Stats{Read: 1, Updated: 1}) {
+			t.Errorf("noIndex %v: %+v %+v %v %v", noIndex, r.stats, r2.stats, r.err, r2.err)
+		}
+		got := find(t, c, store.Query{Collection: coll, Fields: []string{"v"}, SortFields: []store.SortField{{Name: "b", Dir: 1}}})
+		if want := []string{`{"v":1}`, `{"v":2}`}; !slices.Equal(got, want) {
+			t.Errorf("noIndex %v: %v, want %v", noIndex, got, want)
+		}
+	}
+}
+
+// The server stops in the middle of a load and comes back: the batch in
+// flight is retried, and afterwards every line is stored exactly once.
+func TestServerRestartMidRun(t *testing.T) {
+	srv := devdbtest.Server(t)
+	c := connect(t, srv.URI(), "restart", time.Minute)
+
+	const n, batch = 5000, 100
+	pr, pw := io.Pipe()
+	batches := make(chan store.Stats, n)
+	retries := make(chan error, 1000)
+	done := make(chan result, 1)
+	go func() {
+		st, err := c.Load(context.Background(), pr, store.LoadOptions{
+			Collection: "r", IDField: "i", Batch: batch,
+			Progress: func(s store.Stats) { batches <- s },
+			OnRetry:  func(err error) { retries <- err },
+		})
+		done <- result{stats: st, err: err}
+	}()
+	line := func(i int) []byte {
+		return fmt.Appendf(nil, "{\"i\":%d,\"pad\":\"%s\"}\n", i, strings.Repeat("x", i%50))
+	}
+	i := 0
+	writeN := func(k int) {
+		var b bytes.Buffer
+		for ; k > 0; k-- {
+			b.Write(line(i))
+			i++
+		}
+		if _, err := pw.Write(b.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Some batches are stored...
+	writeN(n / 2)
+	for s := <-batches; s.Inserted < 3*batch; s = <-batches {
+	}
+	// ...then the server goes away while the rest is written.
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	wrote := make(chan struct{})
+	go func() { writeN(n - n/2); close(wrote) }() // returns once the loader read it all
+	<-retries                                     // the loader noticed and is retrying
+	srv2, err := devdbStart(srv.Addr(), srv.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv2.Stop()
+	<-wrote
+	pw.Close()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.stats.Read != n || r.stats.Inserted+r.stats.Present != n || r.stats.Failed != 0 || r.stats.Rejected != 0 {
+		t.Errorf("stats %+v", r.stats)
+	}
+	// Every line exactly once.
+	coll := c.Collection("r")
+	cnt, err := coll.CountDocuments(context.Background(), bson.D{})
+	if err != nil || cnt != n {
+		t.Fatalf("count %d, %v; want %d", cnt, err, n)
+	}
+	seen := make([]bool, n)
+	if _, err := c.Find(context.Background(), store.Query{Collection: "r", Fields: []string{"i"}}, func(b []byte) error {
+		var k int
+		if _, err := fmt.Sscanf(string(b), `{"i":%d}`, &k); err != nil || k < 0 || k >= n || seen[k] {
+			return fmt.Errorf("unexpected or repeated %s", b)
+		}
+		seen[k] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
