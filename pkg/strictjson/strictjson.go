@@ -27,8 +27,10 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 )
@@ -248,8 +250,8 @@ func (p *Parser) Object(src []byte) ([]Member, error) {
 		if kinds[n] == String {
 			m.Str = p.strs[s.s0:s.s1:s.s1]
 		}
-		for _, prev := range p.top {
-			if bytes.Equal(prev.Key, m.Key) {
+		for k := range p.top {
+			if bytes.Equal(p.top[k].Key, m.Key) {
 				return nil, &DuplicateKeyError{Key: string(m.Key), Offset: objStart}
 			}
 		}
@@ -531,6 +533,10 @@ func (p *Parser) canonString(dst []byte, i int) ([]byte, int, error) {
 	// Fast path: printable ASCII and valid UTF-8 with no escapes is copied.
 	j := i + 1
 	for j < len(src) {
+		j = plainRun(src, j)
+		if j >= len(src) {
+			break
+		}
 		c := src[j]
 		if c == '"' {
 			return append(dst, src[i:j+1]...), j + 1, nil
@@ -563,12 +569,7 @@ func (p *Parser) decodeString(dst []byte, i int) ([]byte, int, error) {
 	for {
 		// Copy the run of plain printable ASCII in one go.
 		run := i
-		for i < len(src) {
-			if c := src[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-				break
-			}
-			i++
-		}
+		i = plainRun(src, i)
 		dst = append(dst, src[run:i]...)
 		if i >= len(src) {
 			return dst, i, p.errAt(i, "unexpected end of input in string")
@@ -638,6 +639,34 @@ func (p *Parser) decodeString(dst []byte, i int) ([]byte, int, error) {
 			i += n
 		}
 	}
+}
+
+// plainRun returns the offset of the first byte at or after i that is a
+// quote, a backslash, a control character or non-ASCII, or len(src). It
+// looks at eight bytes at a time: strings are most of an envelope's bytes.
+func plainRun(src []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(src); i += 8 {
+		w := binary.LittleEndian.Uint64(src[i:])
+		q := w ^ (ones * '"')
+		b := w ^ (ones * '\\')
+		// A byte's high bit ends up set when it is non-ASCII, below 0x20,
+		// '"' or '\\' (the has-less-than and has-zero-byte tricks). Borrows
+		// only carry into higher bytes, so the lowest flag is always exact.
+		special := (w | (w - ones*0x20) | ((q - ones) &^ q) | ((b - ones) &^ b)) & highs
+		if special != 0 {
+			return i + bits.TrailingZeros64(special)/8
+		}
+	}
+	for ; i < len(src); i++ {
+		if c := src[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
 }
 
 func hex4(b []byte) (rune, bool) {

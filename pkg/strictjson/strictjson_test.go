@@ -156,3 +156,36 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+func naiveRun(src []byte, i int) int {
+	for ; i < len(src); i++ {
+		if c := src[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
+}
+
+func TestPlainRun(t *testing.T) {
+	alphabet := []byte{'a', 'Z', ' ', '!', '"', '#', '\\', ']', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, 0x21, 0x5b, 0x5d, 0x01}
+	seed := uint32(1)
+	for n := 0; n < 200000; n++ {
+		size := n % 40
+		b := make([]byte, size)
+		for i := range b {
+			seed = seed*1664525 + 1013904223
+			if seed>>28 < 11 {
+				b[i] = 'a' + byte(seed>>20)%26
+			} else {
+				b[i] = alphabet[int(seed>>8)%len(alphabet)]
+			}
+		}
+		start := 0
+		if size > 0 {
+			start = n % size
+		}
+		if got, want := plainRun(b, start), naiveRun(b, start); got != want {
+			t.Fatalf("plainRun(%q, %d) = %d, want %d", b, start, got, want)
+		}
+	}
+}
