@@ -275,9 +275,16 @@ cat >> %[2]s`, counter, handled)
 // TestAMQPSigterm: SIGTERM stops hms-recv cleanly (exit 0): what it wrote
 // is acked, the rest is back in the queue, so written + left == sent.
 func TestAMQPSigterm(t *testing.T) {
+	t.Run("exec", func(t *testing.T) {
+		testSigterm(t, "--prefetch", "10", "--exec", "cat; exec sleep 0.05", "--batch", "10")
+	})
+	t.Run("stdout", func(t *testing.T) { testSigterm(t, "--prefetch", "1") })
+}
+
+func testSigterm(t *testing.T, args ...string) {
 	q := mqTestQueue(t)
 	ch := mqChannel(t)
-	lines := mqLines(3000, 100)
+	lines := mqLines(5000, 100)
 	mqFill(t, q, lines)
 
 	dir := t.TempDir()
@@ -288,7 +295,7 @@ func TestAMQPSigterm(t *testing.T) {
 	}
 	defer f.Close()
 	// A slow reader: hms-recv is stopped with most messages still queued.
-	recv := exec.Command("hms-recv", "-q", q, "--prefetch", "10", "--exec", "cat; exec sleep 0.05", "--batch", "10")
+	recv := exec.Command("hms-recv", append([]string{"-q", q}, args...)...)
 	recv.Stdout = f
 	var recvErr bytes.Buffer
 	recv.Stderr = &recvErr
