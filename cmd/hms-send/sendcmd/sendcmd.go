@@ -32,7 +32,7 @@ reconnects with backoff and publishes every unconfirmed message again with
 the same message-id, for up to --retry-for. Lines it could not get confirmed
 are reported, and written to --failed FILE so a rerun can finish the job:
 
-   hms-send -q work < lines || hms-send -q work < failed.txt
+   hms-send -q work --failed failed.txt < lines || hms-send -q work < failed.txt
 
 The message-id is the "id" of a line that is an hms envelope (a JSON object
 with an "id" field), and RUNID-LINENUMBER otherwise. Empty lines are skipped
