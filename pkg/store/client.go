@@ -133,14 +133,25 @@ func (c *Client) Close(ctx context.Context) error { return c.mc.Disconnect(ctx) 
 // Retry runs op until it succeeds, fails with an error that is not
 // transient (see IsTransient), or transient errors have gone on for longer
 // than Options.RetryFor, waiting with exponential backoff (50ms doubling up
-// to 5s, with jitter) between attempts. onRetry, if not nil, is told about
+// to 5s, with jitter) between attempts. The first attempt is bounded only by
+// ctx and the driver's timeouts (server selection: ConnectTimeout), later
+// ones by the end of the retry time. onRetry, if not nil, is told about
 // each failed attempt that will be retried. The error returned is the last
 // one; it wraps ErrGaveUp when retrying ran out of time.
 func (c *Client) Retry(ctx context.Context, op func(context.Context) error, onRetry func(error)) error {
 	var deadline time.Time
 	wait := 50 * time.Millisecond
 	for {
-		err := op(ctx)
+		var err error
+		if deadline.IsZero() {
+			err = op(ctx)
+		} else {
+			// While retrying, an attempt may not outlast the retry time
+			// (by much): server selection alone could take ConnectTimeout.
+			actx, cancel := context.WithDeadline(ctx, deadline.Add(time.Second))
+			err = op(actx)
+			cancel()
+		}
 		if err == nil || !IsTransient(err) {
 			return err
 		}

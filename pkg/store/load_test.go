@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -267,5 +268,52 @@ func TestServerRestartMidRun(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The server stays away for longer than RetryFor: Load stops with an error
+// and every line read is counted, the unstored ones as failed.
+func TestServerGoneGivesUp(t *testing.T) {
+	srv := devdbtest.Server(t)
+	c := connect(t, srv.URI(), "gone", 500*time.Millisecond)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	progress := make(chan store.Stats, 100)
+	done := make(chan result, 1)
+	go func() {
+		st, err := c.Load(context.Background(), pr, store.LoadOptions{
+			Collection: "g", Batch: 10,
+			Progress: func(s store.Stats) { progress <- s },
+		})
+		done <- result{stats: st, err: err}
+	}()
+	var b bytes.Buffer
+	for i := range 10 {
+		fmt.Fprintf(&b, "{\"i\":%d}\n", i)
+	}
+	pw.Write(b.Bytes())
+	if s := <-progress; s.Inserted != 10 {
+		t.Fatalf("first batch: %+v", s)
+	}
+	srv.Stop()
+	go pw.Write(b.Bytes()) // the same ten again, then more
+	r := <-done
+	if !errors.Is(r.err, store.ErrGaveUp) {
+		t.Fatalf("error %v, want ErrGaveUp", r.err)
+	}
+	st := r.stats
+	if st.Inserted != 10 || st.Failed == 0 || st.Read != st.Inserted+st.Failed {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestConnectUnreachable(t *testing.T) {
+	start := time.Now()
+	_, err := store.Connect(context.Background(), store.Options{URI: "mongodb://127.0.0.1:1", ConnectTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, store.ErrUnreachable) {
+		t.Fatalf("error %v, want ErrUnreachable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
 	}
 }
