@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,7 @@ type ReduceStats struct {
 	Invalid    int64 // lines that are not NUMBER<TAB>DIVISORS
 
 	Primes       int64
-	Perfect      []factor.U128 // in the order seen
+	Perfect      []factor.U128 // in the order seen (WriteSummary sorts them)
 	MostDivisors factor.U128   // smallest number with the most divisors
 	MaxDivisors  int64         // its divisor count, 1 and itself included
 }
@@ -106,7 +107,8 @@ func Reduce(r io.Reader, w, errw io.Writer, opt ReduceOptions) (ReduceStats, err
 func (st *ReduceStats) add(n factor.U128, val []byte) {
 	count := int64(1) // n itself
 	if n != factor.From64(1) {
-		count = 2 + int64(bytes.Count(val, []byte{','}))
+		// 1, n, and the listed ones: commas+1 of them.
+		count = 3 + int64(bytes.Count(val, []byte{','}))
 		if len(val) == 0 {
 			count = 2
 			st.Primes++
@@ -135,8 +137,9 @@ func (st *ReduceStats) add(n factor.U128, val []byte) {
 
 // WriteSummary prints the totals gathered with ReduceOptions.Summary.
 func (st *ReduceStats) WriteSummary(w io.Writer) {
-	perfect := make([]string, 0, len(st.Perfect))
-	for i, p := range st.Perfect {
+	sorted := slices.SortedFunc(slices.Values(st.Perfect), factor.U128.Cmp)
+	perfect := make([]string, 0, len(sorted))
+	for i, p := range sorted {
 		if i == 10 {
 			perfect = append(perfect, "…")
 			break

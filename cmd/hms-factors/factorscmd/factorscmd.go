@@ -94,9 +94,14 @@ func factors(c *cli.Context) error {
 	var in io.Reader = os.Stdin
 	if c.NArg() > 0 {
 		// One argument per "line", so errors name the argument.
-		args := make([]string, c.NArg())
-		for i, a := range c.Args().Slice() {
-			args[i] = strings.ReplaceAll(a, "\n", " ")
+		var args []string
+		dashes := false
+		for _, a := range c.Args().Slice() {
+			if a == "--" && !dashes { // flag parsing stops at the first number
+				dashes = true
+				continue
+			}
+			args = append(args, strings.ReplaceAll(a, "\n", " "))
 		}
 		in = strings.NewReader(strings.Join(args, "\n") + "\n")
 		opt.Unit = "argument"
@@ -134,7 +139,11 @@ func reduce(c *cli.Context) error {
 		for _, kv := range []struct {
 			name string
 			n    int64
-		}{{"numbers", st.Numbers}, {"duplicates", st.Duplicates}, {"disagreements", st.Disagree}, {"invalid", st.Invalid}} {
+		}{
+			// Hadoop sums a group's counters over map and reduce tasks, so
+			// these must not reuse the mapper's names (numbers, invalid).
+			{"keys", st.Numbers}, {"duplicates", st.Duplicates}, {"disagreements", st.Disagree}, {"bad_lines", st.Invalid},
+		} {
 			fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,%s,%d\n", kv.name, kv.n)
 		}
 	}
