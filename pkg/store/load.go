@@ -47,6 +47,12 @@ type LoadOptions struct {
 	// document's _id (a copy: the field stays). Without it, a line's own
 	// _id is used, else its ContentID.
 	IDField string
+	// NewIDs (Insert only) gives lines without an _id a new ObjectId
+	// instead of their ContentID: inserts in time order (faster on
+	// FerretDB, whose _id index dislikes random keys), but storing the same
+	// line again stores it twice. Retries within one Load are still safe:
+	// the id is made once, when the line is read.
+	NewIDs bool
 	// Keys (Replace, Merge) are the top-level fields that identify a
 	// record; every line must have them.
 	Keys []string
@@ -412,6 +418,10 @@ func (l *loader) add(b *batch, line int64, text, scratch []byte) []byte {
 			id = nil
 		}
 		b.lines = append(b.lines, line)
+		if id == nil && !hasID && l.opt.NewIDs {
+			oid := bson.NewObjectID()
+			id = append([]byte{0x07, 0}, oid[:]...)
+		}
 		b.ins = append(b.ins, b.appendWithID(id, doc))
 		return scratch
 	}

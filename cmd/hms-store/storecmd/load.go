@@ -27,7 +27,7 @@ func collectionFlag() cli.Flag {
 
 func loadFlags() []cli.Flag {
 	return append(connFlags(), collectionFlag(),
-		&cli.IntFlag{Name: "batch", Value: 1000, Usage: "documents per bulk write (`N`)"},
+		&cli.IntFlag{Name: "batch", Value: 1000, Usage: "write `N` documents per bulk write"},
 	)
 }
 
@@ -43,9 +43,13 @@ are not JSON objects or have keys starting with '$' or containing '.' are
 rejected (named on stderr); the rest is stored. A summary goes to stderr.`,
 		Flags: append(loadFlags(),
 			&cli.StringFlag{Name: "id-field", Usage: "use top-level `field` F as the document's _id"},
+			&cli.BoolFlag{Name: "new-ids", Usage: "give lines without an _id a new ObjectId, not one computed from their content\n\t(faster on FerretDB; storing the same input again then stores it twice)"},
 		),
 		Action: func(c *cli.Context) error {
-			return load(c, store.LoadOptions{Mode: store.Insert, IDField: c.String("id-field")})
+			if c.IsSet("id-field") && c.Bool("new-ids") {
+				return cmdutil.Fatalf("--id-field and --new-ids exclude each other")
+			}
+			return load(c, store.LoadOptions{Mode: store.Insert, IDField: c.String("id-field"), NewIDs: c.Bool("new-ids")})
 		},
 	}
 }
