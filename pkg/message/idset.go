@@ -13,12 +13,12 @@ type idSet struct {
 }
 
 // add inserts id and reports whether it was new.
-func (s *idSet) add(id string) bool {
+func (s *idSet) add(id []byte) bool {
 	if s.slots == nil {
 		s.seed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 		s.slots = make([][2]uint64, 1024)
 	}
-	h := [2]uint64{maphash.String(s.seed[0], id), maphash.String(s.seed[1], id)}
+	h := [2]uint64{maphash.Bytes(s.seed[0], id), maphash.Bytes(s.seed[1], id)}
 	if h == [2]uint64{} {
 		h[1] = 1
 	}

@@ -106,16 +106,36 @@ func TestSignTimeFormat(t *testing.T) {
 func TestIDSet(t *testing.T) {
 	var s idSet
 	for i := range 5000 {
-		if !s.add(strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()) {
+		if !s.add([]byte(strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String())) {
 			t.Fatalf("%d: new id reported as seen", i)
 		}
 	}
 	for i := range 5000 {
-		if s.add(strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()) {
+		if s.add([]byte(strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String())) {
 			t.Fatalf("%d: repeated id reported as new", i)
 		}
 	}
 	if s.n != 5000 {
 		t.Fatalf("n = %d", s.n)
+	}
+}
+
+func TestParseTS(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-26T12:00:00.000000Z", "2024-02-29T23:59:59.999999Z", "0001-01-01T00:00:00.000000Z",
+		"2026-11-26T12:00:00Z", "2026-11-26T12:00:00.5Z", "2026-11-26T12:00:00.123456789Z",
+		"2023-02-29T00:00:00.000000Z", "2026-04-31T00:00:00.000000Z", "2026-13-01T00:00:00.000000Z",
+		"2026-11-26T24:00:00.000000Z", "2026-11-26T12:60:00.000000Z", "2026-11-26T12:00:60.000000Z",
+		"2026-11-26T12:00:00.00000aZ", "2026-11-26 12:00:00.000000Z", "2026-11-26T12:00:00.000000+00:00",
+		"2026-00-10T00:00:00.000000Z", "2026-01-00T00:00:00.000000Z", "+026-01-01T00:00:00.000000Z",
+	} {
+		got, err := parseTS([]byte(s))
+		want, werr := time.Parse(time.RFC3339Nano, s)
+		if !strings.HasSuffix(s, "Z") {
+			werr = errors.New("not UTC")
+		}
+		if (err == nil) != (werr == nil) || err == nil && !got.Equal(want) {
+			t.Errorf("parseTS(%s) = %v, %v; time.Parse: %v, %v", s, got, err, want, werr)
+		}
 	}
 }

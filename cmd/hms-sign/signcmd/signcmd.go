@@ -70,7 +70,7 @@ var (
 	}
 	schemeFlag = &cli.StringFlag{
 		Name: "scheme", Value: "hms",
-		Usage: "hms, or legacy for the Python hms_sys format (covers neither operation nor origin)",
+		Usage: "`SCHEME`: hms, or legacy for the Python hms_sys format (covers neither operation nor origin)",
 	}
 )
 
@@ -209,6 +209,10 @@ func readLegacyKey(path string) ([]byte, error) {
 	b = bytes.TrimSuffix(b, []byte("\r"))
 	if len(b) == 0 {
 		return nil, cmdutil.Fatalf("legacy key file %s is empty", path)
+	}
+	if bytes.HasPrefix(b, []byte(message.KeyHeader+" ")) {
+		return nil, cmdutil.Fatalf("%s is an hms key, not a legacy key text", path).
+			WithHint("--scheme legacy wants a file holding the hms_sys key text itself")
 	}
 	return b, nil
 }
@@ -446,7 +450,9 @@ func verify(c *cli.Context) error {
 
 	var check func(line []byte) (data []byte, err error)
 	if isLegacy {
-		if c.String("keyring") != "" && c.IsSet("keyring") {
+		// HMS_KEYRING in the environment is for the hms scheme: only an
+		// explicit --keyring is a mistake here.
+		if kr := c.String("keyring"); kr != "" && kr != os.Getenv("HMS_KEYRING") {
 			return usageErr(c, "--scheme legacy takes --key FILE with the legacy key text, not --keyring")
 		}
 		if maxAge > 0 {
@@ -485,11 +491,8 @@ func verify(c *cli.Context) error {
 		v := message.NewVerifier(kr)
 		v.MaxAge = maxAge
 		check = func(line []byte) ([]byte, error) {
-			env, _, err := v.Verify(line)
-			if err != nil {
-				return nil, err
-			}
-			return env.Data, nil
+			data, _, err := v.Check(line)
+			return data, err
 		}
 	}
 
