@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The dispatcher: consumes the results queue and stores every result through
+# dispatcher-batch.sh, a few envelopes per run. Stops cleanly on SIGTERM.
+# Extra arguments go to hms-recv (e.g. --drain).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+exec hms-recv --queue "${HMS_RESULTS_QUEUE:-hms.factors.results}" --prefetch 20 \
+	--batch "${HMS_DISPATCH_BATCH:-10}" --batch-wait 100ms --reject-codes 65 \
+	--exec "$here/dispatcher-batch.sh" "$@"
