@@ -198,21 +198,13 @@ func noKeyErr(c *cli.Context, what string) error {
 
 // readLegacyKey returns the legacy key text in path, without a final newline.
 func readLegacyKey(path string) ([]byte, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-		message.Warnf("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
-	}
-	b, err := os.ReadFile(path)
+	b, err := legacy.LoadKey(path)
 	if err != nil {
-		return nil, cmdutil.Fatalf("%v", err)
-	}
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimSuffix(b, []byte("\r"))
-	if len(b) == 0 {
-		return nil, cmdutil.Fatalf("legacy key file %s is empty", path)
-	}
-	if bytes.HasPrefix(b, []byte(message.KeyHeader+" ")) {
-		return nil, cmdutil.Fatalf("%s is an hms key, not a legacy key text", path).
-			WithHint("--scheme legacy wants a file holding the hms_sys key text itself")
+		e := cmdutil.Fatalf("%v", err)
+		if strings.Contains(err.Error(), "an hms key") {
+			e = e.WithHint("--scheme legacy wants a file holding the hms_sys key text itself")
+		}
+		return nil, e
 	}
 	return b, nil
 }

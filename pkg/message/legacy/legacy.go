@@ -35,7 +35,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"unicode/utf16"
@@ -402,4 +404,32 @@ func AppendPyFloat(dst []byte, f float64) []byte {
 		dst = append(dst, '0')
 	}
 	return strconv.AppendInt(dst, int64(x), 10)
+}
+
+// LoadKey reads a legacy key file: the key text, whose UTF-8 bytes are the
+// key, without the file's final newline. Like message.LoadKey it calls
+// message.Warnf when the file is readable by group or others. It refuses
+// an hms key file, a likely mix-up.
+func LoadKey(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		message.Warnf("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	switch {
+	case len(b) == 0:
+		return nil, fmt.Errorf("legacy key file %s is empty", path)
+	case bytes.HasPrefix(b, []byte(message.KeyHeader+" ")):
+		return nil, fmt.Errorf("%s is an hms key, not a legacy key text", path)
+	}
+	return b, nil
 }

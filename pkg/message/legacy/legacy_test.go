@@ -131,3 +131,23 @@ func TestPythonDumpsVectors(t *testing.T) {
 		t.Fatalf("only %d vectors", n)
 	}
 }
+
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := dir + "/" + name
+		os.WriteFile(p, []byte(content), 0o600)
+		return p
+	}
+	for content, want := range map[string]string{"ключ-ü\n": "ключ-ü", "k\r\n": "k", "no newline": "no newline", "two\n\n": "two\n"} {
+		got, err := LoadKey(write("k", content))
+		if err != nil || string(got) != want {
+			t.Errorf("LoadKey(%q) = %q, %v; want %q", content, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "\n", "hms-key-v1 kid=a origin=b secret=c\n"} {
+		if _, err := LoadKey(write("bad", bad)); err == nil {
+			t.Errorf("LoadKey(%q): no error", bad)
+		}
+	}
+}
