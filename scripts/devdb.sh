@@ -3,7 +3,7 @@
 # FerretDB with its SQLite backend) in the background, for demos and for
 # trying hms-store without a MongoDB.
 #
-#   scripts/devdb.sh start     # build, start, wait until it answers, print MONGODB_URI=...
+#   scripts/devdb.sh start     # build, start, wait until it answers, print export MONGODB_URI=...
 #   scripts/devdb.sh stop      # stop it (SIGTERM) and wait until it is gone
 #   scripts/devdb.sh status    # exit 0 if it runs
 #   eval "$(scripts/devdb.sh start)"   # ... and export MONGODB_URI
@@ -36,7 +36,7 @@ wait_until() {
 case "${1:-}" in
 start)
 	if running; then
-		echo "MONGODB_URI=mongodb://$addr/"
+		echo "export MONGODB_URI=mongodb://$addr/"
 		echo "hms-devdb already runs (pid $(cat "$pidfile"))" >&2
 		exit 0
 	fi
@@ -52,7 +52,7 @@ start)
 	wait_until up "hms-devdb did not answer on $addr"
 	gone && die "hms-devdb exited: $(tail -n 3 "$logfile")"
 	echo "hms-devdb runs on $addr (pid $(cat "$pidfile"), data in $dir/data)" >&2
-	echo "MONGODB_URI=mongodb://$addr/"
+	echo "export MONGODB_URI=mongodb://$addr/"
 	;;
 stop)
 	if ! running; then

@@ -66,7 +66,7 @@ unique index on the key fields (created if missing) tells which keys exist,
 and only those cost a per-document update.`,
 		Flags: append(loadFlags(),
 			&cli.StringFlag{Name: "key", Required: true, Usage: "top-level `fields` F[,G...] that identify a record"},
-			&cli.StringFlag{Name: "mode", Value: "replace", Usage: "replace|merge"},
+			&cli.StringFlag{Name: "mode", Value: "replace", Usage: "`replace` (the line becomes the whole document) or merge (set the line's fields, keep the others)"},
 			&cli.BoolFlag{Name: "no-index", Usage: "do not create the unique index on the key (every line is then a slow single upsert)"},
 		),
 		Action: func(c *cli.Context) error {
@@ -138,6 +138,8 @@ func load(c *cli.Context, o store.LoadOptions) error {
 		switch {
 		case errors.Is(err, store.ErrIndex):
 			return e.WithHint("remove the duplicate keys, or pass --no-index")
+		case errors.Is(err, context.Canceled) && st.Failed == 0:
+			return cmdutil.Fatalf("interrupted: stopped reading; every line read was handled")
 		case errors.Is(err, context.Canceled):
 			return cmdutil.Fatalf("interrupted: %d lines read were not stored", st.Failed)
 		case st.Failed > 0:
