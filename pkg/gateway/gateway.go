@@ -209,7 +209,7 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 		}
 		if req.Target == Product && who.Origin == OriginArtisan {
 			if _, ok := props["artisan_id"]; !ok && !who.AnyArtisan {
-				props["artisan_id"] = who.Subject // the sender makes its own product
+				props["artisan_id"] = strings.ToLower(who.Subject) // the sender makes its own product
 			}
 		}
 		for _, f := range s.fields {

@@ -159,6 +159,8 @@ func TestDecide(t *testing.T) {
 		// Products.
 		{"artisan creates its product", byA, Create, Product, newProduct, nil, Insert, ""},
 		{"artisan creates product without artisan_id", byA, Create, Product, with(newProduct, "artisan_id", nil), nil, Insert, ""},
+		{"artisan key with upper-case subject", Identity{Origin: OriginArtisan, Subject: strings.ToUpper(artisanA)}, Create, Product,
+			with(newProduct, "artisan_id", nil), nil, Insert, ""},
 		{"artisan creates product store_available false", byA, Create, Product, with(newProduct, "store_available", false), nil, Insert, ""},
 		{"artisan creates product store_available true", byA, Create, Product, with(newProduct, "store_available", true), nil, 0, "may not set store_available"},
 		{"artisan creates another's product", byB, Create, Product, newProduct, nil, 0, "may not give"},
