@@ -100,6 +100,13 @@ type Parser struct {
 	tmp     []byte
 	strs    []byte // decoded top-level string values
 	top     []Member
+	spans   []span
+}
+
+// span locates a top-level member in Object's buffers.
+type span struct {
+	k0, k1, r0, r1, c0, c1, s0, s1 int
+	kind                           Kind
 }
 
 type member struct {
@@ -178,10 +185,7 @@ func (p *Parser) Object(src []byte) ([]Member, error) {
 	p.keys = p.keys[:0]
 	p.members = p.members[:0]
 	p.strs = p.strs[:0]
-	type span struct{ k0, k1, r0, r1, c0, c1, s0, s1 int }
-	var spansBuf [16]span
-	spans := spansBuf[:0]
-	kinds := make([]Kind, 0, 16)
+	spans := p.spans[:0]
 	i := p.ws(0)
 	if i >= len(src) || src[i] != '{' {
 		if i >= len(src) {
@@ -226,8 +230,7 @@ func (p *Parser) Object(src []byte) ([]Member, error) {
 			} else if i, kind, err = p.value(i, 1); err != nil {
 				return nil, err
 			}
-			spans = append(spans, span{k0, k1, r0, i, c0, len(p.canon), s0, s1})
-			kinds = append(kinds, kind)
+			spans = append(spans, span{k0, k1, r0, i, c0, len(p.canon), s0, s1, kind})
 			i = p.ws(i)
 			if i < len(src) && src[i] == ',' {
 				i = p.ws(i + 1)
@@ -244,10 +247,11 @@ func (p *Parser) Object(src []byte) ([]Member, error) {
 	if i != len(src) {
 		return nil, p.errAt(i, "unexpected data after the object")
 	}
+	p.spans = spans
 	p.top = p.top[:0]
-	for n, s := range spans {
-		m := Member{Key: p.keys[s.k0:s.k1:s.k1], Kind: kinds[n], Raw: src[s.r0:s.r1:s.r1], Canon: p.canon[s.c0:s.c1:s.c1]}
-		if kinds[n] == String {
+	for _, s := range spans {
+		m := Member{Key: p.keys[s.k0:s.k1:s.k1], Kind: s.kind, Raw: src[s.r0:s.r1:s.r1], Canon: p.canon[s.c0:s.c1:s.c1]}
+		if s.kind == String {
 			m.Str = p.strs[s.s0:s.s1:s.s1]
 		}
 		for k := range p.top {
