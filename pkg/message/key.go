@@ -264,7 +264,7 @@ var Warnf = func(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s: warning: %s\n", filepath.Base(os.Args[0]), fmt.Sprintf(format, args...))
 }
 
-// CheckMode reports (through Warnf) whether the file at path is readable by
+// checkMode reports (through Warnf) whether the open file f is readable by
 // group or others, and returns true when it is.
 func checkMode(f *os.File, path string) bool {
 	fi, err := f.Stat()

@@ -28,9 +28,18 @@
 //
 // Keyring.Verify is stateless. A Verifier checks a stream: it adds the
 // rejection of replayed ids and, optionally, of envelopes older than a
-// maximum age. Signer and Verifier reuse their buffers and are the fast path
-// for bulk work; they are not safe for concurrent use, while Key.Sign and
-// Keyring.Verify are.
+// maximum age. Signer.AppendSign and Verifier.Check reuse their buffers and
+// allocate nothing: they are the fast path for bulk work, and not safe for
+// concurrent use, while Key.Sign and Keyring.Verify are.
+//
+// Every verification failure is a *VerifyError whose Reason is one of
+// malformed, too-long, unknown-kid, bad-signature, origin-mismatch (these
+// from Keyring.Verify) and too-old, future, replayed (from a Verifier), with
+// the envelope's id when it could be read.
+//
+// Keys are one-line text files (see Key.MarshalText), created with mode 0600
+// by WriteKeyFile; LoadKey and LoadKeyring call Warnf when a key file is
+// readable by group or others. Package legacy handles the hms_sys format.
 package message
 
 import (

