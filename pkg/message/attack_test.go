@@ -201,8 +201,9 @@ func TestKeys(t *testing.T) {
 		t.Errorf("key file %q", b)
 	}
 	var warned []string
+	saved := Warnf
 	Warnf = func(format string, args ...any) { warned = append(warned, fmt.Sprintf(format, args...)) }
-	defer func() { Warnf = func(string, ...any) {} }()
+	defer func() { Warnf = saved }()
 	k2, err := LoadKey(path)
 	if err != nil || !bytes.Equal(k2.Secret, k.Secret) || k2.KID != k.KID || k2.Origin != k.Origin || len(warned) != 0 {
 		t.Fatalf("LoadKey: %v %v %q", k2, err, warned)
