@@ -289,9 +289,20 @@ func (c *Consumer) DeadLetter(d *Delivery, reason string) error {
 		return nil
 	}
 	if err := c.publishDead(d, reason); err != nil {
-		// The original stays unacked: it comes back after a reconnect.
-		c.cfg.Log.Error("cannot dead-letter, the message stays in the queue", "message_id", d.MessageId, "err", err)
-		return err
+		var ret *returnedError
+		if !errors.As(err, &ret) {
+			// The channel went away: the original, unacked, comes again.
+			c.pub = nil
+			c.cfg.Log.Warn("cannot dead-letter now, the message stays in the queue", "message_id", d.MessageId, "err", err)
+			return fmt.Errorf("%w: %w", ErrStale, err)
+		}
+		// Q.dead is gone: reject, and let the queue's own settings decide.
+		c.cfg.Log.Warn("cannot copy to the dead-letter queue; rejecting instead", "message_id", d.MessageId, "err", err)
+		if err := c.ch.Nack(d.DeliveryTag, false, false); err != nil {
+			return fmt.Errorf("%w: %w", ErrStale, err)
+		}
+		c.Stats.DeadLettered.Add(1)
+		return nil
 	}
 	if err := c.ch.Ack(d.DeliveryTag, false); err != nil {
 		return fmt.Errorf("%w: %w", ErrStale, err)
@@ -331,9 +342,12 @@ func (c *Consumer) publishDead(d *Delivery, reason string) error {
 	t := time.NewTimer(30 * time.Second)
 	defer t.Stop()
 	select {
-	case r := <-c.pubReturns:
+	case r, ok := <-c.pubReturns:
+		if !ok {
+			return amqp.ErrClosed
+		}
 		<-c.pubConfirms
-		return fmt.Errorf("queue %s: %s", amqpconn.DeadName(c.cfg.Queue.Name), r.ReplyText)
+		return &returnedError{fmt.Sprintf("queue %s: %s", amqpconn.DeadName(c.cfg.Queue.Name), r.ReplyText)}
 	case conf, ok := <-c.pubConfirms:
 		if !ok {
 			c.pub = nil
@@ -347,3 +361,8 @@ func (c *Consumer) publishDead(d *Delivery, reason string) error {
 		return errors.New("no confirm for the dead-letter copy within 30s")
 	}
 }
+
+// returnedError is a dead-letter copy the broker could not route.
+type returnedError struct{ msg string }
+
+func (e *returnedError) Error() string { return e.msg }

@@ -186,8 +186,6 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 					continue
 				}
 				inflight = p.settle(inflight, c, fail)
-			case r := <-p.returns:
-				markReturned(inflight, r)
 			default:
 			}
 			continue
@@ -210,7 +208,11 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 				continue
 			}
 			inflight = append(inflight, pending{m: m, tag: p.tag})
-		case r := <-p.returns:
+		case r, ok := <-p.returns:
+			if !ok {
+				p.returns = nil // shut down: the confirms channel says so too
+				continue
+			}
 			markReturned(inflight, r)
 		case c, ok := <-p.confirms:
 			if !ok {
@@ -236,15 +238,7 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 }
 
 func (p *Publisher) settle(inflight []pending, c amqp.Confirmation, fail func(Message, error)) []pending {
-	for {
-		select {
-		case r := <-p.returns:
-			markReturned(inflight, r)
-			continue
-		default:
-		}
-		break
-	}
+	p.takeReturns(inflight)
 	if len(inflight) == 0 || inflight[0].tag != c.DeliveryTag {
 		// The library delivers confirms in tag order; anything else is a bug.
 		panic(fmt.Sprintf("amqpsend: confirm for tag %d, expected %v", c.DeliveryTag, inflight))
@@ -262,6 +256,23 @@ func (p *Publisher) settle(inflight []pending, c amqp.Confirmation, fail func(Me
 		p.Stats.Confirmed.Add(1)
 	}
 	return inflight
+}
+
+// takeReturns marks the messages the broker returned so far. The library
+// closes the channel on shutdown: then it is set to nil, never read again.
+func (p *Publisher) takeReturns(inflight []pending) {
+	for {
+		select {
+		case r, ok := <-p.returns:
+			if !ok {
+				p.returns = nil
+				return
+			}
+			markReturned(inflight, r)
+		default:
+			return
+		}
+	}
 }
 
 func markReturned(inflight []pending, r amqp.Return) {
