@@ -6,7 +6,7 @@
 //
 //   - Each stored object carries "_rev", the id of the envelope that last
 //     wrote it, and "_applied", the ids of every envelope applied to it.
-//     An update replaces the document only where "_rev" is still the one
+//     An update rewrites the document only where "_rev" is still the one
 //     read, and appends its id to "_applied" in the same write. A message
 //     whose id is in "_applied" was applied already: redelivery after a
 //     crash changes nothing.
@@ -198,11 +198,24 @@ func (s *Store) Apply(ctx context.Context, envID string, who gateway.Identity, r
 			}
 			done = err == nil
 		case gateway.Replace:
-			doc := toBSON(w.Doc)
-			doc = append(doc, bson.E{Key: fieldRev, Value: envID},
-				bson.E{Key: fieldApplied, Value: append(toArray(applied), envID)})
+			// The new document as $set of every field and $unset of the
+			// removed ones: the same result as a replace, and several times
+			// faster on FerretDB, whose replace path is slow.
+			set := without(w.Doc, "_id")
+			set[fieldRev] = envID
+			set[fieldApplied] = append(slices.Clone(applied), envID)
+			update := bson.D{{Key: "$set", Value: toBSON(set)}}
+			var unset bson.D
+			for _, k := range slices.Sorted(maps.Keys(cur)) {
+				if _, ok := set[k]; !ok && k != "_id" {
+					unset = append(unset, bson.E{Key: k, Value: ""})
+				}
+			}
+			if len(unset) > 0 {
+				update = append(update, bson.E{Key: "$unset", Value: unset})
+			}
 			var res *mongo.UpdateResult
-			res, err = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: req.OID}, {Key: fieldRev, Value: rev}}, doc)
+			res, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: req.OID}, {Key: fieldRev, Value: rev}}, update)
 			done = err == nil && res.MatchedCount == 1
 		case gateway.Remove:
 			d := deletion{

@@ -164,6 +164,10 @@ func TestApplyForeignObjectAndRejections(t *testing.T) {
 	if doc := get(t, s, "artisans", artisanA); doc["company_name"] != "Ann & Co" || doc["_rev"] != "e1" {
 		t.Fatalf("got %v", doc)
 	}
+	apply(t, s, "e1b", byA, req(t, gateway.Update, gateway.Artisan, `{"oid":"`+artisanA+`","company_name":null}`), Applied)
+	if doc := get(t, s, "artisans", artisanA); doc["company_name"] != nil || doc["contact_name"] != "Ann" {
+		t.Fatalf("after removing company_name: %v", doc)
+	}
 	o := apply(t, s, "e2", byA, req(t, gateway.Update, gateway.Artisan, `{"oid":"`+artisanA+`","website":12.345}`), Refused)
 	if o.Reason == "" {
 		t.Fatal("no reason")
