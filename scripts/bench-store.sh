@@ -74,14 +74,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 #   id-field: hms-store --id-field n   vs  raw with _id = n
 #   new-ids:  hms-store --new-ids      vs  raw, driver-made ObjectIds
 #   default:  hms-store (content ids)  vs  raw, driver-made ObjectIds
-printf "%-6s %-9s %12s %12s %6s\n" round mode "raw docs/s" "hms docs/s" ratio
+printf "%-6s %-9s %12s %12s %6s\n" round mode "raw docs/s" "hms docs/s" ratio | tee "$tmp/table"
 for r in $(seq "$rounds"); do
 	a=$(raw "ri$r" -id-field n)
 	b=$(hms "hi$r" --id-field n)
-	printf "%-6s %-9s %12s %12s %6s\n" "$r" id-field "$a" "$b" "$(ratio "$b" "$a")"
+	printf "%-6s %-9s %12s %12s %6s\n" "$r" id-field "$a" "$b" "$(ratio "$b" "$a")" | tee -a "$tmp/table"
 	a=$(raw "rn$r")
 	b=$(hms "hn$r" --new-ids)
-	printf "%-6s %-9s %12s %12s %6s\n" "$r" new-ids "$a" "$b" "$(ratio "$b" "$a")"
+	printf "%-6s %-9s %12s %12s %6s\n" "$r" new-ids "$a" "$b" "$(ratio "$b" "$a")" | tee -a "$tmp/table"
 	b=$(hms "hd$r")
-	printf "%-6s %-9s %12s %12s %6s\n" "$r" default "$a" "$b" "$(ratio "$b" "$a")"
+	printf "%-6s %-9s %12s %12s %6s\n" "$r" default "$a" "$b" "$(ratio "$b" "$a")" | tee -a "$tmp/table"
+done
+# Medians per mode (figures on a shared 2-core machine are noisy).
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for m in id-field new-ids default; do
+	printf "%-6s %-9s %12s %12s %6s\n" median "$m" \
+		"$(awk -v m=$m '$2 == m { print $3 }' "$tmp/table" | median)" \
+		"$(awk -v m=$m '$2 == m { print $4 }' "$tmp/table" | median)" \
+		"$(awk -v m=$m '$2 == m { print $5 }' "$tmp/table" | median)"
 done

@@ -129,8 +129,8 @@ type parser struct {
 	i    int
 	out  []byte
 	mode ParseMode
-	path []string // object keys and array indexes leading here, for messages
-	keys [][]byte // scratch for duplicate detection
+	path []pathElem // object keys and array indexes leading here, for messages
+	keys [][]byte   // scratch for duplicate detection
 }
 
 func (p *parser) syntax(format string, args ...any) error {
@@ -159,14 +159,22 @@ func (p *parser) skipSpace() {
 	}
 }
 
+// pathElem is an object key (key != nil) or an array index.
+type pathElem struct {
+	key []byte
+	idx int
+}
+
 func (p *parser) pathString() string {
 	var b []byte
-	for _, s := range p.path {
-		if s != "" && s[0] == '[' {
-			b = append(b, s...)
+	for _, e := range p.path {
+		if e.key == nil {
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(e.idx), 10)
+			b = append(b, ']')
 		} else {
 			b = append(b, '.')
-			b = append(b, s...)
+			b = append(b, e.key...)
 		}
 	}
 	return string(b)
@@ -210,7 +218,7 @@ func (p *parser) object(depth int) error {
 		}
 		p.i++
 		p.skipSpace()
-		p.path = append(p.path, string(key))
+		p.path = append(p.path, pathElem{key: key[:len(key):len(key)]})
 		t, err := p.valueAt(typeAt, depth)
 		p.path = p.path[:len(p.path)-1]
 		if err != nil {
@@ -279,7 +287,7 @@ func (p *parser) array(depth int) error {
 		p.out = append(p.out, 0)
 		p.out = strconv.AppendInt(p.out, int64(n), 10)
 		p.out = append(p.out, 0)
-		p.path = append(p.path, "["+strconv.Itoa(n)+"]")
+		p.path = append(p.path, pathElem{idx: n})
 		t, err := p.valueAt(typeAt, depth)
 		p.path = p.path[:len(p.path)-1]
 		if err != nil {

@@ -186,3 +186,36 @@ func TestOutputID(t *testing.T) {
 		t.Errorf("got %s, want %s", out, want)
 	}
 }
+
+var benchLine = []byte(`{"n":123456789,"divisors":[1,3,3607,3803,10821,11409,13717421,41152263],"worker":"w3","ms":12.375,"note":"héllo"}`)
+
+func BenchmarkParseJSON(b *testing.B) {
+	b.SetBytes(int64(len(benchLine)))
+	var buf []byte
+	for b.Loop() {
+		var err error
+		if buf, err = ParseJSON(buf[:0], benchLine, Strict); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The driver's Extended JSON decoder, the obvious alternative, for scale.
+func BenchmarkParseExtJSON(b *testing.B) {
+	b.SetBytes(int64(len(benchLine)))
+	for b.Loop() {
+		var d bson.D
+		if err := bson.UnmarshalExtJSON(benchLine, false, &d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	doc, _ := ParseJSON(nil, benchLine, Strict)
+	b.SetBytes(int64(len(benchLine)))
+	var buf []byte
+	for b.Loop() {
+		buf, _ = AppendJSON(buf[:0], doc, OutputOptions{})
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,15 @@ func (l *loader) write(ctx context.Context, b *batch) error {
 		}
 		pending = append(pending, i)
 	}
+	// In _id order, the server's _id index is written in one sweep
+	// instead of at random places (content ids are random): on FerretDB
+	// this makes inserts up to twice as fast. Unordered inserts allow any
+	// order; the stable sort keeps the first of equal _ids first.
+	ids := make([][]byte, len(b.lines))
+	for _, i := range pending {
+		ids[i], _ = lookup(b.doc(b.ins[i]), "_id") // type, "_id", value
+	}
+	slices.SortStableFunc(pending, func(x, y int) int { return bytes.Compare(ids[x], ids[y]) })
 	docs := make([]any, 0, len(pending))
 	err := l.c.Retry(ctx, func(ctx context.Context) error {
 		if len(pending) == 0 {
