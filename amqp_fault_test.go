@@ -364,3 +364,24 @@ func TestAMQPSendGivesUp(t *testing.T) {
 	}
 	t.Logf("%d lines confirmed or in flight, %d in --failed", len(lines)-inFailed, inFailed)
 }
+
+// TestAMQPExecBrokenPipe: when the reader of hms-recv's stdout goes away,
+// the command dies of SIGPIPE; hms-recv hands the batch back and exits
+// quietly with 141 instead of retrying forever.
+func TestAMQPExecBrokenPipe(t *testing.T) {
+	q := mqTestQueue(t)
+	ch := mqChannel(t)
+	lines := mqLines(100, 50)
+	mqFill(t, q, lines)
+	sh := exec.Command("bash", "-c", `hms-recv -q "$1" --exec 'cat; exec cat /dev/zero' --batch 10 --drain | head -c 1 >/dev/null; echo "status ${PIPESTATUS[0]}"`, "bash", q)
+	out, err := sh.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != "status 141\n" {
+		t.Fatalf("got %q, want status 141", out)
+	}
+	if !mqWaitFor(30*time.Second, func() bool { return mqReady(t, ch, q) == len(lines) }) {
+		t.Fatalf("%d messages ready, want all %d back", mqReady(t, ch, q), len(lines))
+	}
+}

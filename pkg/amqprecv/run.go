@@ -330,6 +330,12 @@ func (c *Consumer) ToCommand(ctx context.Context, opt ExecOptions) error {
 			c.Requeue(last, true, len(batch))
 			return fmt.Errorf("--exec: %w", err)
 		}
+		if code == 128+int(syscall.SIGPIPE) {
+			// The command's stdout (ours) was closed by its reader: no
+			// later batch can do better. Hand the batch back and stop.
+			c.Requeue(last, true, len(batch))
+			return fmt.Errorf("--exec: the command died of SIGPIPE: %w", syscall.EPIPE)
+		}
 		switch {
 		case code == 0:
 			backoff.Reset()
