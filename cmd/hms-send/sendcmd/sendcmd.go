@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -129,7 +130,7 @@ func run(c *cli.Context) error {
 	rand.Read(idb[:])
 	runID := hex.EncodeToString(idb[:])
 	lines := make(chan amqpsend.Message, 4096)
-	var skipped, rejected int64
+	var skippedN, rejectedN atomic.Int64 // written by the bad-lines goroutine
 	badLines := make(chan *amqpsend.LineError, 64)
 	readErr := make(chan error, 1)
 	go func() {
@@ -144,10 +145,10 @@ func run(c *cli.Context) error {
 		defer close(badDone)
 		for e := range badLines {
 			if errors.Is(e, amqpsend.ErrEmpty) {
-				skipped++
+				skippedN.Add(1)
 				continue
 			}
-			rejected++
+			rejectedN.Add(1)
 			log.Error(e.Error())
 		}
 	}()
@@ -201,6 +202,7 @@ func run(c *cli.Context) error {
 		}
 	}
 	el := time.Since(start)
+	skipped, rejected := skippedN.Load(), rejectedN.Load()
 	summary := fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s",
 		p.Stats.Read.Load()+rejected+skipped, p.Stats.Confirmed.Load(), failedN, rejected, skipped,
 		p.Stats.Republished.Load(), p.Stats.Reconnects.Load(), float64(p.Stats.Confirmed.Load())/el.Seconds())
