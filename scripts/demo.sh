@@ -7,9 +7,10 @@
 #   scripts/demo.sh --yes    # straight through (the tests run it this way)
 #
 # It starts what it needs: RabbitMQ if nothing answers on 127.0.0.1:5672
-# (or AMQP_URL), and a dev database (tools/hms-devdb: FerretDB in a temporary
-# directory) unless MONGODB_URI names a server, in which case the demo uses a
-# database of its own there (hms_demo_<time>) and leaves it for inspection.
+# (or AMQP_URL), and a dev database (scripts/devdb.sh: FerretDB on a free
+# port, data in a temporary directory, stopped at the end) unless MONGODB_URI
+# names a server, in which case the demo uses a database of its own there
+# (hms_demo_<time>) and leaves it for inspection.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -25,15 +26,16 @@ for arg; do
 	esac
 done
 
-cd "$(hms_root)"
+root=$(hms_root)
+cd "$root"
 ensure_go
 ensure_rabbitmq
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hms-demo.XXXXXX")
-devdb_pid=
+devdb_started=
 cleanup() {
-	if [ -n "$devdb_pid" ]; then
-		kill -TERM "$devdb_pid" 2>/dev/null && wait "$devdb_pid" 2>/dev/null || true
+	if [ -n "$devdb_started" ]; then
+		"$root/scripts/devdb.sh" stop 2>/dev/null || true
 	fi
 	rm -rf "$work"
 }
@@ -59,22 +61,20 @@ show() {
 }
 
 echo "building the hms binaries..." >&2
-go build -o "$work/bin/" ./cmd/... ./tools/hms-devdb
+go build -o "$work/bin/" ./cmd/...
 export PATH="$work/bin:$PATH"
 
 if [ -n "${MONGODB_URI:-}" ]; then
 	db=hms_demo_$(date +%Y%m%d_%H%M%S)
 else
-	hms-devdb -addr 127.0.0.1:0 -dir "$work/db" >"$work/devdb.uri" 2>"$work/devdb.log" &
-	devdb_pid=$!
-	deadline=$((SECONDS + 60))
-	until grep -q '^mongodb://' "$work/devdb.uri"; do
-		kill -0 "$devdb_pid" 2>/dev/null || die "the dev database did not start: $(cat "$work/devdb.log")"
-		((SECONDS < deadline)) || die "the dev database did not answer within 60s"
-		read -r -t 0.1 <> <(:) || true # poll, don't sleep
+	# A dev database of the demo's own, on a free port.
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
 	done
-	MONGODB_URI=$(head -n 1 "$work/devdb.uri")
-	export MONGODB_URI
+	export HMS_DEVDB_ADDR=127.0.0.1:$port HMS_DEVDB_DIR=$work/devdb
+	devdb_started=1
+	eval "$("$root/scripts/devdb.sh" start)"
 	db=hms_demo
 fi
 export HMS_DB=$db
