@@ -21,7 +21,7 @@ const trialBound = 2048
 
 // smallPrime holds an odd prime p with p⁻¹ mod 2^64 and ⌊(2^64-1)/p⌋: p
 // divides n exactly when n*inv <= lim, and then n/p == n*inv.
-type smallPrime struct{ p, inv, lim uint64 }
+type smallPrime struct{ p, inv, lim, sq uint64 }
 
 var smallPrimes = func() []smallPrime {
 	var sieve [trialBound]bool
@@ -34,7 +34,7 @@ var smallPrimes = func() []smallPrime {
 			sieve[j] = true
 		}
 		p := uint64(i)
-		ps = append(ps, smallPrime{p, inverse64(p), math.MaxUint64 / p})
+		ps = append(ps, smallPrime{p, inverse64(p), math.MaxUint64 / p, p * p})
 	}
 	return ps
 }()
@@ -62,12 +62,17 @@ func Factor64(n uint64, dst []uint64) []uint64 {
 	n >>= uint(tz)
 	for i := range smallPrimes {
 		sp := &smallPrimes[i]
-		if sp.p*sp.p > n {
+		if sp.sq > n {
 			break
 		}
-		for n*sp.inv <= sp.lim {
-			dst = append(dst, sp.p)
-			n *= sp.inv
+		if q := n * sp.inv; q <= sp.lim {
+			for { // p divides n: take out every power
+				dst = append(dst, sp.p)
+				n = q
+				if q = n * sp.inv; q > sp.lim {
+					break
+				}
+			}
 		}
 	}
 	if n == 1 {
