@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -50,7 +51,7 @@ const (
 	// and path injection) or NUL, and duplicate keys, anywhere.
 	Strict ParseMode = iota
 	// Operators accepts '$' and '.' in keys, for filters and updates written
-	// by the user.
+	// by the user, and reads {"$oid": "<hex>"} as an ObjectId.
 	Operators
 )
 
@@ -324,6 +325,8 @@ func (p *parser) valueAt(_ int, depth int) (byte, error) {
 		return 0, p.syntax("expected a value, found end of line")
 	}
 	switch c := p.in[p.i]; {
+	case c == '{' && p.mode == Operators && p.objectID():
+		return 0x07, nil
 	case c == '{':
 		return 0x03, p.object(depth + 1)
 	case c == '[':
@@ -347,6 +350,40 @@ func (p *parser) valueAt(_ int, depth int) (byte, error) {
 		return p.number()
 	}
 	return 0, p.syntax("expected a value, found %s", p.what())
+}
+
+// objectID parses {"$oid": "<24 hex digits>"} (Extended JSON, as find
+// prints ObjectIds) at p.i as an ObjectId, in filters; it reports false and
+// consumes nothing if the object is anything else.
+func (p *parser) objectID() bool {
+	q := *p
+	q.i++
+	q.skipSpace()
+	if !bytes.HasPrefix(q.in[q.i:], []byte(`"$oid"`)) {
+		return false
+	}
+	q.i += len(`"$oid"`)
+	q.skipSpace()
+	if q.i >= len(q.in) || q.in[q.i] != ':' {
+		return false
+	}
+	q.i++
+	q.skipSpace()
+	if q.i+26 > len(q.in) || q.in[q.i] != '"' || q.in[q.i+25] != '"' {
+		return false
+	}
+	var oid [12]byte
+	if _, err := hex.Decode(oid[:], q.in[q.i+1:q.i+25]); err != nil {
+		return false
+	}
+	q.i += 26
+	q.skipSpace()
+	if q.i >= len(q.in) || q.in[q.i] != '}' {
+		return false
+	}
+	p.i = q.i + 1
+	p.out = append(p.out, oid[:]...)
+	return true
 }
 
 func (p *parser) literal(word string, b int) error {

@@ -219,3 +219,20 @@ func BenchmarkAppendJSON(b *testing.B) {
 		buf, _ = AppendJSON(buf[:0], doc, OutputOptions{})
 	}
 }
+
+func TestOperatorsObjectID(t *testing.T) {
+	doc, err := ParseJSON(nil, []byte(`{"_id": { "$oid" : "0123456789abcdef01234567" }, "a": {"$oid": "xyz"}}`), Operators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bson.Raw(doc)
+	if oid, ok := r.Lookup("_id").ObjectIDOK(); !ok || oid.Hex() != "0123456789abcdef01234567" {
+		t.Errorf("_id: %v", r.Lookup("_id"))
+	}
+	if r.Lookup("a").Type != bson.TypeEmbeddedDocument {
+		t.Errorf("a: %v", r.Lookup("a"))
+	}
+	if _, err := ParseJSON(nil, []byte(`{"_id":{"$oid":"0123456789abcdef01234567"}}`), Strict); err == nil {
+		t.Error("Strict accepted $oid")
+	}
+}
