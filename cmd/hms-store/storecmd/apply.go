@@ -12,6 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -52,8 +55,9 @@ message and cannot be trusted, and artisans cannot be told apart, so an
 artisan's ownership of records is not checked. Use it only to migrate.
 
 Rejections are handled outcomes: the exit status is 0 when every line was
-applied or rejected, and non-zero only when the database failed (so that
-'hms-recv --exec' requeues the batch and it is retried).`
+applied (or had been) or rejected, and 2 only when the database failed, on
+usage errors, or when SIGINT/SIGTERM stopped it between two lines; so
+'hms-recv --exec' requeues the batch and it is retried.`
 
 func applyCommand() *cli.Command {
 	return &cli.Command{
@@ -115,6 +119,21 @@ func runApply(c *cli.Context) error {
 	}
 
 	var n, applied, again, rejected int
+
+	// SIGINT/SIGTERM stop apply between two lines, never inside one (the
+	// database work of a line, its lease included, runs to its end), with
+	// exit status 2 so that hms-recv requeues the batch; the lines already
+	// done are recognised as such when it comes back.
+	var busy sync.Mutex
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		<-sigs
+		busy.Lock()
+		fmt.Fprintf(c.App.ErrWriter, "hms-store: apply: interrupted after line %d; the rest was not applied\n", n)
+		os.Exit(cmdutil.ExitFatal)
+	}()
 	stderr := c.App.ErrWriter
 	report := func(lineNo int, line []byte, env applyEnvelope, req *gateway.Request, reason string) error {
 		rejected++
@@ -138,6 +157,8 @@ func runApply(c *cli.Context) error {
 	}
 
 	err = eachLine(os.Stdin, message.MaxLineSize, func(line []byte, tooLong bool) error {
+		busy.Lock()
+		defer busy.Unlock()
 		n++
 		if tooLong {
 			return report(n, line, applyEnvelope{}, nil, fmt.Sprintf("line longer than %d bytes", message.MaxLineSize))
