@@ -212,16 +212,13 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 				props["artisan_id"] = strings.ToLower(who.Subject) // the sender makes its own product
 			}
 		}
-		for _, f := range s.fields {
-			if _, ok := props[f.name]; f.required && !ok {
-				return nil, reject("%s: %s is required", what, f.name)
-			}
+		// Who may, first: the audit trail should say "not allowed" when it
+		// is so, whatever else is wrong.
+		if err := owns(who, req, nil, props, owners); err != nil {
+			return nil, err
 		}
 		if err := s.consistent(props); err != nil {
 			return nil, reject("%s: %v", what, err)
-		}
-		if err := owns(who, req, nil, props, owners); err != nil {
-			return nil, err
 		}
 		w.Kind = Insert
 		w.Doc = props
@@ -248,11 +245,11 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 			}
 			next[k] = v
 		}
-		if err := s.consistent(next); err != nil {
-			return nil, reject("%s: %v", what, err)
-		}
 		if err := owns(who, req, cur, next, owners); err != nil {
 			return nil, err
+		}
+		if err := s.consistent(next); err != nil {
+			return nil, reject("%s: %v", what, err)
 		}
 		w.Kind = Replace
 		w.Doc = next

@@ -207,6 +207,7 @@ func TestDecide(t *testing.T) {
 		{"artisan fulfils its item in full", byA, Update, Order, obj{"oid": order1, "fulfilled_items": obj{productA: 3}}, storedOrder, Replace, ""},
 		{"artisan fulfils more than ordered", byA, Update, Order, obj{"oid": order1, "fulfilled_items": obj{productA: 4}}, storedOrder, 0, "more than the 3 ordered"},
 		{"artisan fulfils another's item", byA, Update, Order, obj{"oid": order1, "fulfilled_items": obj{productB: 0}}, storedOrder, 0, "belongs to artisan " + artisanB},
+		{"not allowed comes before invalid", byB, Update, Order, obj{"oid": order1, "fulfilled_items": obj{productA: 9}}, storedOrder, 0, "belongs to artisan " + artisanA},
 		{"artisan changes items", byA, Update, Order,
 			obj{"oid": order1, "items": obj{productA: 3, productB: 1, order1: 1}, "fulfilled_items": obj{order1: 1}}, storedOrder, 0, "may change only fulfilled_items, not items"},
 		{"artisan changes the customer", byA, Update, Order, obj{"oid": order1, "name": "Someone"}, storedOrder, 0, "may change only fulfilled_items, not name"},
