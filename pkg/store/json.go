@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -87,7 +88,15 @@ func (e *KeyError) Error() string {
 // dst is returned unchanged (up to its length) with a *SyntaxError or a
 // *KeyError.
 func ParseJSON(dst, line []byte, mode ParseMode) ([]byte, error) {
-	p := parser{in: line, out: dst, mode: mode}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	p := parser{in: line, out: dst, mode: mode, keys: sc.keys[:0], path: sc.path[:0]}
+	defer func() {
+		// Drop the references into dst and line before pooling.
+		clear(p.keys[:cap(p.keys)])
+		clear(p.path[:cap(p.path)])
+		sc.keys, sc.path = p.keys[:0], p.path[:0]
+	}()
 	p.skipSpace()
 	if p.i >= len(p.in) {
 		return dst, &SyntaxError{-1, "empty line, not a JSON object"}
@@ -124,6 +133,16 @@ func kindOf(c byte) string {
 	}
 	return "number"
 }
+
+// scratch is the parser's reusable working memory.
+type scratch struct {
+	keys [][]byte
+	path []pathElem
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{keys: make([][]byte, 0, 32), path: make([]pathElem, 0, 16)}
+}}
 
 type parser struct {
 	in   []byte
