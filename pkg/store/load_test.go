@@ -1,11 +1,14 @@
 package store_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -198,33 +201,99 @@ func TestUpsert(t *testing.T) {
 // flight is retried, and afterwards every line is stored exactly once.
 func TestServerRestartMidRun(t *testing.T) {
 	srv := devdbtest.Server(t)
-	c := connect(t, srv.URI(), "restart", time.Minute)
+	restartMidRun(t, srv.URI(), "i", func() {
+		if err := srv.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}, func() {
+		srv2, err := devdbStart(srv.Addr(), srv.Dir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv2.Stop() })
+	})
+}
 
+// The same with the server a child process killed with SIGKILL, and lines
+// without ids (content ids make the retried batch harmless).
+func TestServerKilledMidRun(t *testing.T) {
+	dir := t.TempDir()
+	child, uri := startChild(t, "127.0.0.1:0", dir)
+	restartMidRun(t, uri, "", func() {
+		child.Process.Kill()
+		child.Wait()
+	}, func() {
+		startChild(t, strings.TrimSuffix(strings.TrimPrefix(uri, "mongodb://"), "/"), dir)
+	})
+}
+
+// startChild runs this test binary as a dev server (see TestMain) and
+// returns once it answers.
+func startChild(t *testing.T, addr, dir string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "HMS_STORE_TEST_DEVDB="+addr, "HMS_STORE_TEST_DEVDB_DIR="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	uri, err := bufio.NewReader(out).ReadString('\n') // printed once it answers
+	if err != nil {
+		t.Fatalf("dev server child: %v", err)
+	}
+	return cmd, strings.TrimSpace(uri)
+}
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv("HMS_STORE_TEST_DEVDB"); addr != "" {
+		s, err := devdbStart(addr, os.Getenv("HMS_STORE_TEST_DEVDB_DIR"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Println(s.URI())
+		select {} // until killed
+	}
+	os.Exit(m.Run())
+}
+
+// restartMidRun loads lines through a pipe, calls stop after some batches
+// are stored and while more input is coming, restart once the loader is
+// retrying, and checks that every line is then stored exactly once.
+func restartMidRun(t *testing.T, uri, idField string, stop, restart func()) {
+	c := connect(t, uri, "restart", time.Minute)
 	const n, batch = 5000, 100
 	pr, pw := io.Pipe()
 	batches := make(chan store.Stats, n)
-	retries := make(chan error, 1000)
+	retries := make(chan error, 1)
 	done := make(chan result, 1)
 	go func() {
 		st, err := c.Load(context.Background(), pr, store.LoadOptions{
-			Collection: "r", IDField: "i", Batch: batch,
+			Collection: "r", IDField: idField, Batch: batch,
 			Progress: func(s store.Stats) { batches <- s },
-			OnRetry:  func(err error) { retries <- err },
+			OnRetry: func(err error) {
+				select {
+				case retries <- err:
+				default:
+				}
+			},
 		})
 		done <- result{stats: st, err: err}
 	}()
-	line := func(i int) []byte {
-		return fmt.Appendf(nil, "{\"i\":%d,\"pad\":\"%s\"}\n", i, strings.Repeat("x", i%50))
-	}
 	i := 0
 	writeN := func(k int) {
 		var b bytes.Buffer
 		for ; k > 0; k-- {
-			b.Write(line(i))
+			fmt.Fprintf(&b, "{\"i\":%d,\"pad\":\"%s\"}\n", i, strings.Repeat("x", i%50))
 			i++
 		}
 		if _, err := pw.Write(b.Bytes()); err != nil {
-			t.Fatal(err)
+			t.Error(err)
 		}
 	}
 	// Some batches are stored...
@@ -232,17 +301,11 @@ func TestServerRestartMidRun(t *testing.T) {
 	for s := <-batches; s.Inserted < 3*batch; s = <-batches {
 	}
 	// ...then the server goes away while the rest is written.
-	if err := srv.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	wrote := make(chan struct{})
 	go func() { writeN(n - n/2); close(wrote) }() // returns once the loader read it all
 	<-retries                                     // the loader noticed and is retrying
-	srv2, err := devdbStart(srv.Addr(), srv.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv2.Stop()
+	restart()
 	<-wrote
 	pw.Close()
 	r := <-done
@@ -253,8 +316,7 @@ func TestServerRestartMidRun(t *testing.T) {
 		t.Errorf("stats %+v", r.stats)
 	}
 	// Every line exactly once.
-	coll := c.Collection("r")
-	cnt, err := coll.CountDocuments(context.Background(), bson.D{})
+	cnt, err := c.Collection("r").CountDocuments(context.Background(), bson.D{})
 	if err != nil || cnt != n {
 		t.Fatalf("count %d, %v; want %d", cnt, err, n)
 	}
