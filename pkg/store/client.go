@@ -237,23 +237,39 @@ var transientCodes = []int{
 
 // URIDatabase is the database named in the path of a MongoDB URI, or "".
 func URIDatabase(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
+	// Not url.Parse: a replica set URI lists hosts with commas.
+	_, rest, ok := strings.Cut(uri, "://")
+	if !ok {
 		return ""
 	}
-	return strings.TrimPrefix(u.Path, "/")
+	rest, _, _ = strings.Cut(rest, "?")
+	_, db, _ := strings.Cut(rest, "/")
+	if d, err := url.PathUnescape(db); err == nil {
+		return d
+	}
+	return db
 }
 
 // Redact returns uri with its password replaced by "xxxxx", for messages.
 func Redact(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil || u.User == nil {
+	// Not url.Parse: a replica set URI lists hosts with commas.
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok {
 		return uri
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	hosts := rest
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		hosts = rest[:i]
 	}
-	return u.String()
+	at := strings.LastIndex(hosts, "@")
+	if at < 0 {
+		return uri
+	}
+	user, _, hasPass := strings.Cut(hosts[:at], ":")
+	if !hasPass {
+		return uri
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 // shortErr drops the driver's long topology description from server
