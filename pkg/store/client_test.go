@@ -1,6 +1,11 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
 
 func TestURIDatabase(t *testing.T) {
 	for uri, want := range map[string]string{
@@ -28,5 +33,33 @@ func TestRedact(t *testing.T) {
 		if got := Redact(uri); got != want {
 			t.Errorf("%s: %s, want %s", uri, got, want)
 		}
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	ferretUpdateDup := mongo.CommandError{Code: 1, Name: "InternalError",
+		Message: "[msg_update.go:133 handler.(*Handler).updateDocument] constraint failed: UNIQUE constraint failed: index 'y_fc0c4ef4_k_1' (2067)"}
+	for _, c := range []struct {
+		err       error
+		dup, tran bool
+	}{
+		{mongo.WriteError{Code: 11000, Message: "E11000 duplicate key error"}, true, false},
+		{ferretUpdateDup, true, false},
+		{mongo.CommandError{Code: 1, Message: "something else"}, false, false},
+		{mongo.CommandError{Code: 11600, Message: "interrupted at shutdown"}, false, true},
+		{mongo.CommandError{Code: 13, Message: "unauthorized"}, false, false},
+		{mongo.CommandError{Code: 2, Labels: []string{"RetryableWriteError"}}, false, true},
+		{context.DeadlineExceeded, false, true},
+		{context.Canceled, false, false},
+	} {
+		if got := isDuplicate(c.err); got != c.dup {
+			t.Errorf("isDuplicate(%v) = %v", c.err, got)
+		}
+		if got := IsTransient(c.err); got != c.tran {
+			t.Errorf("IsTransient(%v) = %v", c.err, got)
+		}
+	}
+	if msg := serverRefused(ferretUpdateDup).Error(); msg != "server refused the document: constraint failed: UNIQUE constraint failed: index 'y_fc0c4ef4_k_1' (2067)" {
+		t.Errorf("message %q", msg)
 	}
 }
