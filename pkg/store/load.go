@@ -212,6 +212,9 @@ func (l *loader) run(ctx context.Context, r io.Reader) (Stats, error) {
 		free <- &batch{seen: map[string]struct{}{}}
 	}
 	stop := make(chan struct{})
+	var stopOnce sync.Once
+	halt := func() { stopOnce.Do(func() { close(stop) }) }
+	defer halt() // lets the reading goroutine go, unless blocked in r.Read
 	var readErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -229,7 +232,7 @@ func (l *loader) run(ctx context.Context, r io.Reader) (Stats, error) {
 				l.opt.Progress(l.stats)
 			}
 			if err != nil {
-				close(stop)
+				halt()
 			}
 		}
 		b.reset()
