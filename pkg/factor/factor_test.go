@@ -333,3 +333,31 @@ func mustBig(s string) *big.Int {
 	}
 	return b
 }
+
+// Numbers with more than 1024 divisors take the merging path of Divisors64:
+// check it against generating and sorting.
+func TestMergedDivisors(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	small := []uint64{2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47}
+	check := func(n uint64) {
+		ps := Factor64(n, nil)
+		got := mergedDivisors64(ps)
+		want := sortedDivisors64(ps, nil)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d: merged divisors differ (%d vs %d)", n, len(got), len(want))
+		}
+	}
+	check(18401055938125660800)
+	for i := 0; i < 300; i++ {
+		n := uint64(1)
+		for {
+			p := small[r.IntN(len(small))]
+			hi, lo := bits.Mul64(n, p)
+			if hi != 0 {
+				break
+			}
+			n = lo
+		}
+		check(n)
+	}
+}
