@@ -159,7 +159,7 @@ func (c *Client) Retry(ctx context.Context, op func(context.Context) error, onRe
 			deadline = time.Now().Add(c.retryFor)
 		}
 		if !time.Now().Before(deadline) {
-			return fmt.Errorf("%w after %v: %w", ErrGaveUp, c.retryFor, err)
+			return fmt.Errorf("%w after %v: %w", ErrGaveUp, c.retryFor, shortErr(err))
 		}
 		if onRetry != nil {
 			onRetry(err)

@@ -228,11 +228,10 @@ func (l *loader) run(ctx context.Context, r io.Reader) (Stats, error) {
 		if err == nil {
 			err = l.write(context.WithoutCancel(ctx), b)
 			l.stats.Rejected += int64(len(b.rejects))
-			if l.opt.Progress != nil {
-				l.opt.Progress(l.stats)
-			}
 			if err != nil {
 				halt()
+			} else if l.opt.Progress != nil {
+				l.opt.Progress(l.stats)
 			}
 		}
 		b.reset()

@@ -105,7 +105,7 @@ func load(c *cli.Context, o store.LoadOptions) error {
 	retrying := false
 	o.OnRetry = func(err error) {
 		if !retrying {
-			fmt.Fprintf(errw, "%s: %v; retrying for up to %v\n", name, err, c.Duration(flagRetryFor))
+			fmt.Fprintf(errw, "%s: write failed, retrying for up to %v: %v\n", name, c.Duration(flagRetryFor), err)
 			errw.Flush()
 			retrying = true
 		}
