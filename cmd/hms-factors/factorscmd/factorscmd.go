@@ -92,6 +92,7 @@ func factors(c *cli.Context) error {
 		opt.Progress = os.Stderr
 	}
 	var in io.Reader = os.Stdin
+	var blank int64
 	if c.NArg() > 0 {
 		// One argument per "line", so errors name the argument.
 		var args []string
@@ -101,12 +102,21 @@ func factors(c *cli.Context) error {
 				dashes = true
 				continue
 			}
+			if strings.TrimSpace(a) == "" {
+				// An empty argument is no number (GNU factor says so too);
+				// the stream would see only whitespace.
+				blank++
+				if !opt.SkipInvalid {
+					fmt.Fprintf(os.Stderr, "hms-factors: argument %d: %q is not a positive integer\n", len(args)+1, a)
+				}
+			}
 			args = append(args, strings.ReplaceAll(a, "\n", " "))
 		}
 		in = strings.NewReader(strings.Join(args, "\n") + "\n")
 		opt.Unit = "argument"
 	}
 	st, err := factorstream.Run(in, os.Stdout, os.Stderr, opt)
+	st.Invalid += blank
 	if c.Bool("hadoop") {
 		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,numbers,%d\n", st.Numbers)
 		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,invalid,%d\n", st.Invalid)
