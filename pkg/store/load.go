@@ -62,7 +62,8 @@ type LoadOptions struct {
 	NoIndex bool
 	// Batch is the number of documents per bulk write (1000 if 0).
 	Batch int
-	// MaxLine is the longest line accepted, in bytes (MaxDocumentSize if 0).
+	// MaxLine is the longest line accepted, in bytes (2*MaxDocumentSize if 0:
+	// the document size itself is checked after parsing).
 	MaxLine int
 	// Report, if not nil, is told about each line that was not stored
 	// (rejected or failed), in line order within a batch.
@@ -125,7 +126,7 @@ func (c *Client) Load(ctx context.Context, r io.Reader, opt LoadOptions) (Stats,
 		opt.Batch = 1000
 	}
 	if opt.MaxLine <= 0 {
-		opt.MaxLine = MaxDocumentSize
+		opt.MaxLine = 2 * MaxDocumentSize
 	}
 	if opt.Mode != Insert && len(opt.Keys) == 0 {
 		return Stats{}, errors.New("upsert needs at least one key field")

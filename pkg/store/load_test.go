@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -377,5 +378,34 @@ func TestConnectUnreachable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// Overlong lines are rejected without holding them in memory, and the
+// line after them is read as usual.
+func TestLongLine(t *testing.T) {
+	c := testClient(t)
+	long := `{"x":"` + strings.Repeat("y", 1000) + `"}`
+	r := load(t, c, "{\"a\":1}\n"+long+"\n{\"a\":2}", store.LoadOptions{Collection: "long", MaxLine: 100})
+	if r.err != nil || r.stats != (store.Stats{Read: 3, Inserted: 2, Rejected: 1}) {
+		t.Errorf("%+v %v", r.stats, r.err)
+	}
+	if want := []string{"line 2: line longer than 100 bytes"}; !slices.Equal(r.errs, want) {
+		t.Errorf("reports %v, want %v", r.errs, want)
+	}
+
+	// The same, read one byte at a time: lines span many reads.
+	var errs []string
+	st, err := c.Load(context.Background(), iotest.OneByteReader(strings.NewReader("{\"a\":3}\r\n"+long+"\n\n{\"a\":4}\n")),
+		store.LoadOptions{Collection: "long", MaxLine: 100, Report: func(e store.LineError) { errs = append(errs, e.Error()) }})
+	if err != nil || st != (store.Stats{Read: 3, Inserted: 2, Rejected: 1}) {
+		t.Errorf("%+v %v", st, err)
+	}
+	if want := []string{"line 2: line longer than 100 bytes"}; !slices.Equal(errs, want) {
+		t.Errorf("reports %v, want %v", errs, want)
+	}
+	got := find(t, c, store.Query{Collection: "long", SortFields: []store.SortField{{Name: "a", Dir: 1}}})
+	if want := []string{`{"a":1}`, `{"a":2}`, `{"a":3}`, `{"a":4}`}; !slices.Equal(got, want) {
+		t.Errorf("stored %v, want %v", got, want)
 	}
 }
