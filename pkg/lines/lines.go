@@ -86,3 +86,24 @@ func (r *Reader) Next() ([]byte, error) {
 		}
 	}
 }
+
+// FlushBeforeRead returns a reader that flushes w each time it asks r for
+// more input. Put between a buffered output and its input source, it keeps a
+// streaming pipeline moving: output waits in the buffer only while input is
+// at hand, and is written out before the program blocks waiting for more
+// (as in `hms-recv | hms-sign verify | …`, where stdin never ends).
+func FlushBeforeRead(r io.Reader, w interface{ Flush() error }) io.Reader {
+	return flushBeforeRead{r, w}
+}
+
+type flushBeforeRead struct {
+	r io.Reader
+	w interface{ Flush() error }
+}
+
+func (f flushBeforeRead) Read(p []byte) (int, error) {
+	if err := f.w.Flush(); err != nil {
+		return 0, err
+	}
+	return f.r.Read(p)
+}

@@ -213,6 +213,18 @@ type output struct {
 	w *bufio.Writer
 }
 
+// flushers flushes each of its writers in turn.
+type flushers []interface{ Flush() error }
+
+func (fs flushers) Flush() error {
+	for _, f := range fs {
+		if err := f.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func newOutput() *output { return &output{w: bufio.NewWriterSize(os.Stdout, 64<<10)} }
 
 func (o *output) flush(err error) error {
@@ -274,7 +286,7 @@ func sign(c *cli.Context) error {
 	}
 
 	out := newOutput()
-	in := lines.NewReader(os.Stdin, message.MaxLineSize)
+	in := lines.NewReader(lines.FlushBeforeRead(os.Stdin, out.w), message.MaxLineSize)
 	raw := c.Bool("raw")
 	var p strictjson.Parser
 	var data, buf []byte
@@ -501,7 +513,9 @@ func verify(c *cli.Context) error {
 	defer stderr.Flush()
 
 	out := newOutput()
-	in := lines.NewReader(os.Stdin, message.MaxLineSize)
+	// Valid envelopes and the reasons for rejected ones go out before
+	// verify waits for more input, so a never-ending stream keeps moving.
+	in := lines.NewReader(lines.FlushBeforeRead(os.Stdin, flushers{out.w, stderr}), message.MaxLineSize)
 	rejected := false
 	reject := func(lineNo int64, line []byte, length int64, err error) error {
 		rejected = true
