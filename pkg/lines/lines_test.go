@@ -54,3 +54,26 @@ func TestTooLongAtEOF(t *testing.T) {
 		t.Fatalf("err %v, want EOF", err)
 	}
 }
+
+type countingFlusher struct{ n int }
+
+func (f *countingFlusher) Flush() error { f.n++; return nil }
+
+// FlushBeforeRead flushes before every read of the source and not between
+// lines already buffered.
+func TestFlushBeforeRead(t *testing.T) {
+	f := &countingFlusher{}
+	r := NewReader(FlushBeforeRead(strings.NewReader("a\nb\nc\n"), f), 100)
+	line, err := r.Next()
+	if err != nil || string(line) != "a" || f.n != 1 {
+		t.Fatalf("first line %q, %v, flushes %d; want a, nil, 1", line, err, f.n)
+	}
+	r.Next()
+	r.Next()
+	if f.n != 1 {
+		t.Fatalf("%d flushes while lines were buffered, want 1", f.n)
+	}
+	if _, err := r.Next(); err != io.EOF || f.n != 2 {
+		t.Fatalf("at the end: %v, flushes %d; want EOF, 2", err, f.n)
+	}
+}
