@@ -103,9 +103,9 @@ func New(cfg Config) *Publisher {
 // which stops reading in), and returns once each published message is
 // confirmed or failed. fail is called, from Run's goroutine, for each
 // message that was not confirmed: unroutable, refused by the broker, or
-// still unconfirmed when Run gave up. When Run gives up it also calls fail
-// for every message still in in (it reads in to its end), with an error
-// wrapping ErrNotSent, and returns the reason.
+// still unconfirmed when Run gave up (then with an error wrapping
+// ErrNotSent). When Run gives up it returns the reason at once, without
+// reading the rest of in: that is the caller's to decide.
 func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Message, error)) error {
 	defer p.disconnect()
 	var (
@@ -119,11 +119,6 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 			retry = append(retry, q.m)
 		}
 		for _, m := range retry {
-			p.Stats.Failed.Add(1)
-			fail(m, err)
-		}
-		for m := range in {
-			p.Stats.Read.Add(1)
 			p.Stats.Failed.Add(1)
 			fail(m, err)
 		}

@@ -192,10 +192,17 @@ func run(c *cli.Context) error {
 				break drain
 			}
 		}
-	} else {
+	} else if runErr == nil || failed != nil {
+		if runErr != nil {
+			// Gave up: the rest of stdin goes to --failed, for a rerun.
+			for m := range lines {
+				fail(m, amqpsend.ErrNotSent)
+			}
+		}
 		rerr = <-readErr
 		<-badDone
 	}
+	// Else gave up without --failed: exit now, even if stdin never ends.
 	if failed != nil {
 		if err := failed.Flush(); err != nil && writeErr == nil {
 			writeErr = err
