@@ -177,6 +177,7 @@ func run(c *cli.Context) error {
 	runErr := p.Run(ctx, lines, fail)
 	stopProgress()
 	var rerr error
+	var unsent int64 // read but never published
 	if ctx.Err() != nil {
 		// Interrupted: the lines read but not sent go to --failed; the
 		// reader may be blocked on stdin, so don't wait for it.
@@ -187,6 +188,7 @@ func run(c *cli.Context) error {
 				if !ok {
 					break drain
 				}
+				unsent++
 				fail(m, amqpsend.ErrNotSent)
 			default:
 				break drain
@@ -196,6 +198,7 @@ func run(c *cli.Context) error {
 		if runErr != nil {
 			// Gave up: the rest of stdin goes to --failed, for a rerun.
 			for m := range lines {
+				unsent++
 				fail(m, amqpsend.ErrNotSent)
 			}
 		}
@@ -211,14 +214,14 @@ func run(c *cli.Context) error {
 	el := time.Since(start)
 	skipped, rejected := skippedN.Load(), rejectedN.Load()
 	summary := fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s",
-		p.Stats.Read.Load()+rejected+skipped, p.Stats.Confirmed.Load(), failedN, rejected, skipped,
+		p.Stats.Read.Load()+unsent+rejected+skipped, p.Stats.Confirmed.Load(), failedN, rejected, skipped,
 		p.Stats.Republished.Load(), p.Stats.Reconnects.Load(), float64(p.Stats.Confirmed.Load())/el.Seconds())
 	notAll := failedN > 0 || rejected > 0 || runErr != nil || rerr != nil
 	if notAll || c.Bool("verbose") {
 		fmt.Fprintf(os.Stderr, "hms-send: %s\n", summary)
 	}
 	if failedN > 0 && failed != nil {
-		fmt.Fprintf(os.Stderr, "hms-send: the %d unconfirmed lines are in %s\n", failedN, c.String("failed"))
+		fmt.Fprintf(os.Stderr, "hms-send: the %d lines not confirmed are in %s\n", failedN, c.String("failed"))
 	}
 	switch {
 	case writeErr != nil:
