@@ -156,7 +156,7 @@ func (c *Consumer) open() error {
 
 func (c *Consumer) disconnect() {
 	if c.conn != nil {
-		c.conn.Close()
+		c.conn.CloseDeadline(time.Now().Add(closeTimeout))
 	}
 	c.conn, c.ch, c.deliveries, c.pub = nil, nil, nil, nil
 }
@@ -366,3 +366,7 @@ func (c *Consumer) publishDead(d *Delivery, reason string) error {
 type returnedError struct{ msg string }
 
 func (e *returnedError) Error() string { return e.msg }
+
+// closeTimeout bounds the wait for the broker's close-ok: a half-dead
+// connection must not hold up reconnecting or exiting.
+const closeTimeout = 5 * time.Second

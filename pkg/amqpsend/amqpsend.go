@@ -396,8 +396,12 @@ func (p *Publisher) open() error {
 
 func (p *Publisher) disconnect() {
 	if p.conn != nil {
-		p.conn.Close()
+		p.conn.CloseDeadline(time.Now().Add(closeTimeout))
 	}
 	p.conn, p.ch = nil, nil
 	p.confirms, p.returns, p.closed = nil, nil, nil
 }
+
+// closeTimeout bounds the wait for the broker's close-ok: a half-dead
+// connection must not hold up reconnecting.
+const closeTimeout = 5 * time.Second
