@@ -20,7 +20,7 @@ import (
 // Options configures Run.
 type Options struct {
 	Format  Format
-	Workers int // <= 0 means 1
+	Workers int // <= 0 means 1; at most 256 are used
 	// DropKey drops the first token of each line when a TAB follows it
 	// directly: Hadoop's NLineInputFormat hands mappers "offset<TAB>line".
 	DropKey bool
@@ -79,7 +79,8 @@ func putBuf(b []byte) {
 // input order; diagnostics go to errw. It returns the first write error
 // (the caller decides what a broken pipe means) or read error.
 func Run(r io.Reader, w, errw io.Writer, opt Options) (Stats, error) {
-	workers := max(opt.Workers, 1)
+	// More workers than this only costs memory (the window is 2N+2 chunks).
+	workers := min(max(opt.Workers, 1), 256)
 	if opt.Name == "" {
 		opt.Name = "hms-factors"
 	}
