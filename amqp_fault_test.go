@@ -413,3 +413,59 @@ func TestAMQPExecBrokenPipe(t *testing.T) {
 		t.Fatalf("%d messages ready, want all %d back", mqReady(t, ch, q), len(lines))
 	}
 }
+
+// TestAMQPKilledStdout kills hms-recv (stdout mode) with SIGKILL
+// mid-stream: every message must be either in its output or back in the
+// queue, since it acks only what it wrote and flushed.
+func TestAMQPKilledStdout(t *testing.T) {
+	q := mqTestQueue(t)
+	ch := mqChannel(t)
+	lines := mqLines(20000, 100)
+	mqFill(t, q, lines)
+
+	outPath := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recv := exec.Command("hms-recv", "-q", q, "--prefetch", "100")
+	recv.Stdout = f
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !mqWaitFor(30*time.Second, func() bool { fi, err := os.Stat(outPath); return err == nil && fi.Size() > 100<<10 }) {
+		recv.Process.Kill()
+		t.Fatal("nothing consumed")
+	}
+	recv.Process.Kill() // SIGKILL
+	recv.Wait()
+	// Once the broker has seen the consumer go, what it did not ack is ready.
+	if !mqWaitFor(30*time.Second, func() bool {
+		st, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
+		return err == nil && st.Consumers == 0
+	}) {
+		t.Fatal("the broker still sees the killed consumer")
+	}
+	data, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mqCounts(data)
+	written := len(got)
+	for {
+		d, ok, err := ch.Get(q, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		got[string(d.Body)]++
+	}
+	mqRequireAll(t, lines, got)
+	t.Logf("%d written before the kill, the rest was still in the queue", written)
+	if written == len(lines) {
+		t.Fatal("hms-recv finished before the kill: nothing was tested")
+	}
+}
