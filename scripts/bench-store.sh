@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: hms-store insert against the raw Go driver (scripts/bench/store-raw:
 # unordered InsertMany, same batch size, documents decoded before its clock
-# starts) inserting the same documents into the same dev server (FerretDB,
+# starts) inserting the same documents (same _ids) into the same dev server (FerretDB,
 # tools/hms-devdb), alternating, each run into a fresh database. hms-store is
 # timed from process start to exit (parsing, connecting and all).
 #
@@ -73,7 +73,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # Three pairings, alternating within each round:
 #   id-field: hms-store --id-field n   vs  raw with _id = n
 #   new-ids:  hms-store --new-ids      vs  raw, driver-made ObjectIds
-#   default:  hms-store (content ids)  vs  raw, driver-made ObjectIds
+#   default:  hms-store (content ids)  vs  raw with the same content ids
 printf "%-6s %-9s %12s %12s %6s\n" round mode "raw docs/s" "hms docs/s" ratio | tee "$tmp/table"
 for r in $(seq "$rounds"); do
 	a=$(raw "ri$r" -id-field n)
@@ -82,6 +82,7 @@ for r in $(seq "$rounds"); do
 	a=$(raw "rn$r")
 	b=$(hms "hn$r" --new-ids)
 	printf "%-6s %-9s %12s %12s %6s\n" "$r" new-ids "$a" "$b" "$(ratio "$b" "$a")" | tee -a "$tmp/table"
+	a=$(raw "rd$r" -content-ids)
 	b=$(hms "hd$r")
 	printf "%-6s %-9s %12s %12s %6s\n" "$r" default "$a" "$b" "$(ratio "$b" "$a")" | tee -a "$tmp/table"
 done

@@ -2,7 +2,8 @@
 // (scripts/bench-store.sh): the plain Go driver doing unordered InsertMany
 // of the same documents in batches of the same size. It decodes every line
 // (driver's Extended JSON) before the clock starts, so the rate it prints
-// is the driver's and the server's alone.
+// is the driver's and the server's alone. With -content-ids it sends the
+// very documents hms-store insert sends by default (its BSON, its _id).
 //
 //	store-raw -uri mongodb://127.0.0.1:27017/ -db bench -c docs -batch 1000 [-id-field n] < docs.jsonl
 package main
@@ -10,6 +11,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -18,6 +20,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/hms-toolkit/hms/pkg/store"
 )
 
 func main() {
@@ -26,12 +30,27 @@ func main() {
 	coll := flag.String("c", "docs", "collection")
 	batch := flag.Int("batch", 1000, "documents per InsertMany")
 	idField := flag.String("id-field", "", "use this field's value as _id (as hms-store insert --id-field)")
+	contentIDs := flag.Bool("content-ids", false, "give each document the _id hms-store insert computes from its content")
 	flag.Parse()
 
 	var docs []any
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
+		if *contentIDs {
+			// The very documents hms-store sends: its BSON, with its _id.
+			doc, err := store.ParseJSON(nil, sc.Bytes(), store.Strict)
+			if err != nil {
+				fail(err)
+			}
+			withID := binary.LittleEndian.AppendUint32(nil, 0)
+			withID = append(withID, 0x07, '_', 'i', 'd', 0)
+			withID = append(withID, store.ContentID(doc)...)
+			withID = append(withID, doc[4:]...)
+			binary.LittleEndian.PutUint32(withID, uint32(len(withID)))
+			docs = append(docs, bson.Raw(withID))
+			continue
+		}
 		var d bson.D
 		if err := bson.UnmarshalExtJSON(sc.Bytes(), false, &d); err != nil {
 			fail(err)
