@@ -1,7 +1,8 @@
 // Package devdbtest gives tests a MongoDB to talk to: the server named by
 // HMS_TEST_MONGODB_URI when that is set (a real MongoDB), otherwise one
 // in-process dev server (package devdb) per test binary, started on first
-// use with a fresh temporary data directory. Each test gets its own
+// use with a fresh temporary data directory ($TMPDIR/hms-devdbtest.pid<PID>,
+// removed by a later test run once the process is gone). Each test gets its own
 // database (DB), dropped when the test ends.
 //
 //	uri, db := devdbtest.URI(t), devdbtest.DB(t)
@@ -15,8 +16,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,13 +48,16 @@ func SharedURI() (string, error) {
 			shared.uri = u
 			return
 		}
-		dir, err := os.MkdirTemp("", "hms-devdbtest-")
-		if err != nil {
+		// The server lives as long as the test binary, which has no exit
+		// hook: its directory is named after the process, and directories
+		// of processes that are gone are removed here.
+		removeStale()
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("%s%d", dirPrefix, os.Getpid()))
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			shared.err = err
 			return
 		}
-		// The server lives as long as the test binary; its directory holds
-		// only what tests leave (DB drops each test's database).
 		s, err := devdb.Start(devdb.Options{Addr: "127.0.0.1:0", Dir: dir})
 		if err != nil {
 			shared.err = fmt.Errorf("starting the dev MongoDB (FerretDB): %w", err)
@@ -59,6 +66,23 @@ func SharedURI() (string, error) {
 		shared.uri = s.URI()
 	})
 	return shared.uri, shared.err
+}
+
+const dirPrefix = "hms-devdbtest.pid"
+
+// removeStale removes the data directories of shared test servers whose
+// process has ended.
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), dirPrefix))
+		if err != nil || pid <= 0 {
+			continue // not ours
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // URI returns the URI of the test server (see SharedURI), failing t if the
