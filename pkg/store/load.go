@@ -402,12 +402,18 @@ func (l *loader) add(b *batch, line int64, text, scratch []byte) []byte {
 		return reject(fmt.Errorf("document is %d bytes, over the %d-byte BSON limit", len(doc), MaxDocumentSize))
 	}
 	id, hasID := lookup(doc, "_id")
+	if hasID && id[0] == 0x04 {
+		return reject(errors.New("_id is an array, which cannot be an _id"))
+	}
 
 	if l.opt.Mode == Insert {
 		if f := l.opt.IDField; f != "" {
 			v, ok := lookup(doc, f)
 			if !ok {
 				return reject(fmt.Errorf("no field %q for _id (--id-field)", f))
+			}
+			if v[0] == 0x04 {
+				return reject(fmt.Errorf("field %q is an array, which cannot be an _id", f))
 			}
 			if hasID && !bytes.Equal(id[4:], v[len(f)+1:]) {
 				return reject(fmt.Errorf("_id and %q differ (--id-field)", f))
