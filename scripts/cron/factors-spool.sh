@@ -4,9 +4,9 @@
 # runs from overlapping; the spool is rotated atomically before reading.
 #
 # crontab -e:
-#   */5 * * * * /opt/hms/scripts/examples/factors-cron.sh /var/spool/hms/numbers /var/lib/hms/factors.tsv
+#   */5 * * * * /opt/hms/scripts/cron/factors-spool.sh /var/spool/hms/numbers /var/lib/hms/factors.tsv
 #
-#   scripts/examples/factors-cron.sh SPOOL RESULTS
+#   scripts/cron/factors-spool.sh SPOOL RESULTS
 set -euo pipefail
 spool=${1:?usage: $0 SPOOL RESULTS}
 results=${2:?usage: $0 SPOOL RESULTS}
