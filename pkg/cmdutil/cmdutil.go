@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -111,6 +113,7 @@ func NewApp(name, usage string) *cli.App {
 // into an exit status, printing errors as "name: error: msg" and hints as
 // "hint: ...", both on stderr.
 func Run(app *cli.App, args []string) int {
+	prepare(app)
 	err := app.Run(args)
 	return Report(app.Name, app.ErrWriter, err)
 }
@@ -148,4 +151,94 @@ func Report(name string, w io.Writer, err error) int {
 	}
 	fmt.Fprintf(w, "%s: error: %v\n", name, err)
 	return ExitFatal
+}
+
+// prepare makes every usage error of app and its commands go through Report:
+// urfave/cli prints a command's help on stdout, where the data goes, when a
+// subcommand gets a bad flag or misses a required one, and exits with the
+// undocumented status 3 for an unknown command. Instead each becomes an
+// "error:" line with a hint on stderr and exit status 2.
+func prepare(app *cli.App) {
+	if app.Action == nil && len(app.Commands) > 0 {
+		app.Action = func(c *cli.Context) error {
+			hint := "see '" + app.Name + " --help'; commands: " + strings.Join(commandNames(app.Commands), ", ")
+			if c.NArg() > 0 {
+				return Fatalf("unknown command %q", c.Args().First()).WithHint(hint)
+			}
+			return Fatalf("no command given").WithHint(hint)
+		}
+	}
+	app.Before = checkRequired(app.Flags, app.Before, "see '"+app.Name+" --help'")
+	prepareCommands(app.Name, app.Commands)
+}
+
+func prepareCommands(parent string, cmds []*cli.Command) {
+	for _, cmd := range cmds {
+		full := parent + " " + cmd.Name
+		if cmd.OnUsageError == nil {
+			hint := "see '" + full + " --help'"
+			cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+				return &Error{Err: err, Code: ExitFatal, Hint: hint}
+			}
+		}
+		cmd.Before = checkRequired(cmd.Flags, cmd.Before, "see '"+full+" --help'")
+		prepareCommands(full, cmd.Subcommands)
+	}
+}
+
+// checkRequired takes over the check of flags marked Required (so urfave/cli
+// does not print the help on stdout) and returns a Before that does it first.
+func checkRequired(flags []cli.Flag, before cli.BeforeFunc, hint string) cli.BeforeFunc {
+	var required []cli.Flag
+	for _, f := range flags {
+		v := reflect.ValueOf(f)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		r := v.Elem().FieldByName("Required")
+		if r.IsValid() && r.Kind() == reflect.Bool && r.CanSet() && r.Bool() {
+			r.SetBool(false)
+			required = append(required, f)
+		}
+	}
+	if len(required) == 0 {
+		return before
+	}
+	return func(c *cli.Context) error {
+		var missing []string
+		for _, f := range required {
+			set := false
+			for _, n := range f.Names() {
+				set = set || c.IsSet(n)
+			}
+			if !set {
+				missing = append(missing, f.Names()[0])
+			}
+		}
+		if len(missing) > 0 {
+			// urfave/cli's own wording, which scripts may already match.
+			return Fatalf("Required %s %q not set", plural(len(missing), "flag"), strings.Join(missing, ", ")).WithHint(hint)
+		}
+		if before != nil {
+			return before(c)
+		}
+		return nil
+	}
+}
+
+func commandNames(cmds []*cli.Command) []string {
+	var names []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
