@@ -24,7 +24,7 @@ import (
 type Config struct {
 	Conn     amqpconn.Config
 	Queue    amqpconn.Queue
-	Prefetch int // unacked messages the broker may send ahead; <= 0: 500
+	Prefetch int // unacked messages the broker may send ahead; <= 0: 500, at most MaxPrefetch
 	// RetryFor bounds how long a lost (or never established) connection
 	// is retried before giving up; 0 means no retry.
 	RetryFor time.Duration
@@ -72,11 +72,16 @@ type Consumer struct {
 	pubReturns  chan amqp.Return
 }
 
+// MaxPrefetch is the largest Prefetch: AMQP's prefetch-count is 16 bits,
+// and a larger number would wrap around (65536 to 0, which means unlimited).
+const MaxPrefetch = 65535
+
 // NewConsumer returns a consumer; nothing is connected until Connect or Next.
 func NewConsumer(cfg Config) *Consumer {
 	if cfg.Prefetch <= 0 {
 		cfg.Prefetch = 500
 	}
+	cfg.Prefetch = min(cfg.Prefetch, MaxPrefetch)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}

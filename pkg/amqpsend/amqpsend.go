@@ -35,7 +35,7 @@ type Config struct {
 	Exchange   string
 	RoutingKey string
 
-	Window      int // outstanding unconfirmed messages; <= 0: 512
+	Window      int // outstanding unconfirmed messages; <= 0: 512, at most MaxWindow
 	ContentType string
 	Headers     amqp.Table
 	Transient   bool // delivery mode 1 instead of persistent (2)
@@ -85,11 +85,16 @@ type Publisher struct {
 	tag      uint64
 }
 
+// MaxWindow is the largest Window: the confirm and return buffers are
+// allocated for a whole window up front (about 280 bytes a message).
+const MaxWindow = 65535
+
 // New returns a Publisher; nothing is connected until Run.
 func New(cfg Config) *Publisher {
 	if cfg.Window <= 0 {
 		cfg.Window = 512
 	}
+	cfg.Window = min(cfg.Window, MaxWindow)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}

@@ -106,8 +106,9 @@ func run(c *cli.Context) error {
 			}
 		}
 	}
-	if c.Int("batch") < 1 {
-		return cmdutil.Fatalf("--batch %d: want at least 1", c.Int("batch"))
+	if n := c.Int("batch"); n < 1 || n > amqprecv.MaxPrefetch {
+		// A batch is taken within one prefetch window.
+		return cmdutil.Fatalf("--batch %d: want 1 to %d", n, amqprecv.MaxPrefetch)
 	}
 	reject := map[int]bool{}
 	if s := c.String("reject-codes"); s != "" {
@@ -130,8 +131,8 @@ func run(c *cli.Context) error {
 		opt.Check = check
 	}
 	prefetch := c.Int("prefetch")
-	if prefetch < 1 {
-		return cmdutil.Fatalf("--prefetch %d: want at least 1", prefetch)
+	if prefetch < 1 || prefetch > amqprecv.MaxPrefetch {
+		return cmdutil.Fatalf("--prefetch %d: want 1 to %d", prefetch, amqprecv.MaxPrefetch)
 	}
 	if cmd != "" {
 		prefetch = max(prefetch, c.Int("batch"))

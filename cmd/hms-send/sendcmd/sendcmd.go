@@ -93,8 +93,8 @@ func run(c *cli.Context) error {
 	} else if cfg.Exchange == "" {
 		return cmdutil.Fatalf("no target: give --queue Q, or --exchange X --routing-key K").WithHint("see 'hms-send --help'")
 	}
-	if cfg.Window < 1 {
-		return cmdutil.Fatalf("--window %d: want at least 1", cfg.Window)
+	if cfg.Window < 1 || cfg.Window > amqpsend.MaxWindow {
+		return cmdutil.Fatalf("--window %d: want 1 to %d", cfg.Window, amqpsend.MaxWindow)
 	}
 	if c.Int("max-size") < 1 {
 		return cmdutil.Fatalf("--max-size %d: want at least 1", c.Int("max-size"))
