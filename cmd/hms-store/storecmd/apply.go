@@ -265,16 +265,9 @@ func applyVerifier(c *cli.Context) (verifier, error) {
 // readLegacyKeyFile returns the legacy key text in path without a final
 // newline, as hms-sign reads it.
 func readLegacyKeyFile(path string) ([]byte, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-		message.Warnf("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
-	}
-	b, err := os.ReadFile(path)
+	b, err := legacy.LoadKey(path)
 	if err != nil {
-		return nil, cmdutil.Fatalf("%v", err)
-	}
-	b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
-	if len(b) == 0 {
-		return nil, cmdutil.Fatalf("legacy key file %s is empty", path)
+		return nil, cmdutil.Fatalf("%v", err).WithHint("--scheme legacy wants a file holding the hms_sys key text itself")
 	}
 	return b, nil
 }
