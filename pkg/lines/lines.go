@@ -92,6 +92,8 @@ func (r *Reader) Next() ([]byte, error) {
 // streaming pipeline moving: output waits in the buffer only while input is
 // at hand, and is written out before the program blocks waiting for more
 // (as in `hms-recv | hms-sign verify | …`, where stdin never ends).
+// A failed flush is returned as a *FlushError, so that the caller reports
+// it as an output error, not an input one.
 func FlushBeforeRead(r io.Reader, w interface{ Flush() error }) io.Reader {
 	return flushBeforeRead{r, w}
 }
@@ -103,7 +105,14 @@ type flushBeforeRead struct {
 
 func (f flushBeforeRead) Read(p []byte) (int, error) {
 	if err := f.w.Flush(); err != nil {
-		return 0, err
+		return 0, &FlushError{err}
 	}
 	return f.r.Read(p)
 }
+
+// FlushError is a failure to write out buffered output (a full disk, a
+// closed pipe) met by FlushBeforeRead.
+type FlushError struct{ Err error }
+
+func (e *FlushError) Error() string { return "writing output: " + e.Err.Error() }
+func (e *FlushError) Unwrap() error { return e.Err }

@@ -77,3 +77,18 @@ func TestFlushBeforeRead(t *testing.T) {
 		t.Fatalf("at the end: %v, flushes %d; want EOF, 2", err, f.n)
 	}
 }
+
+type failingFlusher struct{ err error }
+
+func (f failingFlusher) Flush() error { return f.err }
+
+// A failed flush is told apart from a failed read.
+func TestFlushBeforeReadError(t *testing.T) {
+	full := errors.New("no space left on device")
+	r := NewReader(FlushBeforeRead(strings.NewReader("a\n"), failingFlusher{full}), 100)
+	_, err := r.Next()
+	var fe *FlushError
+	if !errors.As(err, &fe) || !errors.Is(err, full) || err.Error() != "writing output: no space left on device" {
+		t.Fatalf("got %v (%T), want a *FlushError wrapping %v", err, err, full)
+	}
+}

@@ -227,6 +227,19 @@ func (fs flushers) Flush() error {
 
 func newOutput() *output { return &output{w: bufio.NewWriterSize(os.Stdout, 64<<10)} }
 
+// readError is the error for a failed read of the input, which may be a
+// failed flush of the output before it (lines.FlushBeforeRead).
+func readError(err error) error {
+	var fe *lines.FlushError
+	if errors.As(err, &fe) {
+		if cmdutil.IsBrokenPipe(err) {
+			return err
+		}
+		return cmdutil.Fatalf("%v", fe)
+	}
+	return cmdutil.Fatalf("reading input: %v", err)
+}
+
 func (o *output) flush(err error) error {
 	if ferr := o.w.Flush(); err == nil && ferr != nil {
 		if cmdutil.IsBrokenPipe(ferr) {
@@ -335,7 +348,7 @@ func sign(c *cli.Context) error {
 			continue
 		}
 		if err != nil {
-			return out.flush(cmdutil.Fatalf("reading input: %v", err))
+			return out.flush(readError(err))
 		}
 		if n == 0 {
 			firstLine = in.Line()
@@ -563,7 +576,7 @@ func verify(c *cli.Context) error {
 			continue
 		}
 		if err != nil {
-			runErr = cmdutil.Fatalf("reading input: %v", err)
+			runErr = readError(err)
 			break
 		}
 		if len(line) == 0 {
