@@ -16,6 +16,34 @@ import (
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 )
 
+// MaxName is the longest queue name, exchange, routing key, content type or
+// header name AMQP can carry (a short string).
+const MaxName = 255
+
+// CheckNames returns a usage error for the first name longer than MaxName
+// bytes, which the AMQP library could not even encode (it drops the
+// connection instead). what names the flag each value came from.
+func CheckNames(what ...string) error {
+	for i := 0; i+1 < len(what); i += 2 {
+		if n := len(what[i+1]); n > MaxName {
+			return cmdutil.Fatalf("%s is %d bytes long; AMQP allows at most %d", what[i], n, MaxName)
+		}
+	}
+	return nil
+}
+
+// CheckQueue is CheckNames for the queue of --queue Q, whose dead-letter
+// queue Q.dead must fit as well when it is declared.
+func CheckQueue(c *cli.Context, q string) error {
+	if !c.Bool("no-declare") {
+		if err := CheckNames("--queue", amqpconn.DeadName(q)); err != nil {
+			return cmdutil.Fatalf("--queue is %d bytes long; a queue hms declares may have at most %d, so that its dead-letter queue Q.dead fits AMQP's %d",
+				len(q), MaxName-len(amqpconn.DeadName("")), MaxName)
+		}
+	}
+	return CheckNames("--queue", q)
+}
+
 // Flags are the connection, queue-declaration and logging flags.
 func Flags() []cli.Flag {
 	return []cli.Flag{

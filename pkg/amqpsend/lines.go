@@ -106,9 +106,21 @@ func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) 
 	}
 }
 
+// MaxIDLen is the longest message-id AMQP can carry (a short string): a
+// longer one cannot even be encoded, and the library drops the connection.
+const MaxIDLen = 255
+
 // EnvelopeID returns the "id" field of an hms envelope (a JSON object
-// with "id", "ts", "origin", "operation", "data"...) or "" for any other line.
+// with "id", "ts", "origin", "operation", "data"...) or "" for any other line,
+// and for an id longer than MaxIDLen bytes.
 func EnvelopeID(line []byte) string {
+	if id := envelopeID(line); len(id) <= MaxIDLen {
+		return id
+	}
+	return ""
+}
+
+func envelopeID(line []byte) string {
 	if len(line) < 2 || line[0] != '{' || !bytes.Contains(line, []byte(`"id"`)) {
 		return ""
 	}

@@ -53,6 +53,9 @@ func TestEnvelopeID(t *testing.T) {
 		`{"idx":"a"}`:                  "",
 		`plain "id" text`:              "",
 		`{"id":"a"`:                    "",
+		// Too long for AMQP's message-id: the line number stands in.
+		`{"id":"` + strings.Repeat("z", 256) + `"}`: "",
+		`{"id":"` + strings.Repeat("z", 255) + `"}`: strings.Repeat("z", 255),
 	} {
 		if got := EnvelopeID([]byte(in)); got != want {
 			t.Errorf("EnvelopeID(%s) = %q, want %q", in, got, want)

@@ -87,6 +87,9 @@ func run(c *cli.Context) error {
 	if q == "" {
 		return cmdutil.Fatalf("no queue: give --queue Q").WithHint("see 'hms-recv --help'")
 	}
+	if err := amqpcli.CheckQueue(c, q); err != nil {
+		return err
+	}
 	opt := amqprecv.Options{Count: c.Int64("count"), Drain: c.Bool("drain"), IdleTimeout: c.Duration("idle-timeout")}
 	switch c.String("format") {
 	case "lines":

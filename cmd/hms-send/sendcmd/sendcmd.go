@@ -36,8 +36,9 @@ are reported, and written to --failed FILE so a rerun can finish the job:
    hms-send -q work --failed failed.txt < lines || hms-send -q work < failed.txt
 
 The message-id is the "id" of a line that is an hms envelope (a JSON object
-with an "id" field), and RUNID-LINENUMBER otherwise. Empty lines are skipped
-(counted in the summary); lines over --max-size bytes are errors.
+with an "id" field of at most 255 bytes), and RUNID-LINENUMBER otherwise.
+Empty lines are skipped (counted in the summary); lines over --max-size
+bytes are errors.
 
 With --queue the queue is declared durable, with a dead-letter queue Q.dead
 (see hms-recv); --no-declare uses an existing queue as it is.
@@ -99,10 +100,21 @@ func run(c *cli.Context) error {
 	if c.Int("max-size") < 1 {
 		return cmdutil.Fatalf("--max-size %d: want at least 1", c.Int("max-size"))
 	}
+	if err := amqpcli.CheckNames("--exchange", cfg.Exchange, "--routing-key", cfg.RoutingKey, "--content-type", cfg.ContentType); err != nil {
+		return err
+	}
+	if cfg.Exchange == "" {
+		if err := amqpcli.CheckQueue(c, cfg.Queue.Name); err != nil {
+			return err
+		}
+	}
 	for _, h := range c.StringSlice("header") {
 		k, v, ok := strings.Cut(h, "=")
 		if !ok || k == "" {
 			return cmdutil.Fatalf("--header %q: want KEY=VALUE", h)
+		}
+		if err := amqpcli.CheckNames("a --header name", k); err != nil {
+			return err
 		}
 		if cfg.Headers == nil {
 			cfg.Headers = amqp.Table{}
