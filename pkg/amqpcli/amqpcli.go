@@ -51,15 +51,15 @@ func Flags() []cli.Flag {
 		&cli.StringFlag{Name: "ca", Usage: "CA certificates (PEM `FILE`) to verify an amqps broker"},
 		&cli.StringFlag{Name: "cert", Usage: "client certificate (PEM `FILE`) for amqps"},
 		&cli.StringFlag{Name: "key", Usage: "client key (PEM `FILE`) for --cert"},
-		&cli.DurationFlag{Name: "heartbeat", Value: 10 * time.Second, Usage: "AMQP heartbeat interval"},
-		&cli.StringFlag{Name: "name", Usage: "connection name shown by the broker (default: PROGRAM@HOST[PID])"},
+		&cli.DurationFlag{Name: "heartbeat", Value: 10 * time.Second, Usage: "AMQP heartbeat interval `D`"},
+		&cli.StringFlag{Name: "name", Usage: "connection `NAME` shown by the broker (default: PROGRAM@HOST[PID])"},
 		&cli.BoolFlag{Name: "no-declare", Usage: "use the queue as it is: it must exist, nothing is declared"},
 		&cli.BoolFlag{Name: "quorum", Usage: "declare a quorum queue, whose --delivery-limit stops poison messages"},
-		&cli.IntFlag{Name: "delivery-limit", Value: 20, Usage: "with --quorum: deliveries before a message is dead-lettered"},
+		&cli.IntFlag{Name: "delivery-limit", Value: 20, Usage: "with --quorum: `N` deliveries before a message is dead-lettered"},
 		&cli.DurationFlag{Name: "retry-for", Value: 30 * time.Second, Usage: "keep reconnecting for up to `D` after losing the broker"},
 		&cli.BoolFlag{Name: "progress", Usage: "show counts and rate on stderr (when it is a terminal)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log connections and print a summary at exit"},
-		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text, or json for journald and log shippers"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "`FORMAT` of log lines: text, or json for journald and log shippers"},
 	}
 }
 
@@ -106,5 +106,5 @@ func Fatal(err error) error {
 // UseVerboseV makes -v mean --verbose (as in most pipeline tools) instead
 // of --version, which stays. Call before building the app.
 func UseVerboseV() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}
 }

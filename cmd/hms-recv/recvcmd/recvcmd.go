@@ -54,19 +54,19 @@ gone for longer than --retry-for, --exec command not found).`
 func Main() int {
 	amqpcli.UseVerboseV()
 	app := cmdutil.NewApp("hms-recv", "consume from RabbitMQ to stdout or to a command, acking only what was handled")
-	app.UsageText = "hms-recv --queue Q [flags] > lines\n   hms-recv --queue Q --exec CMD [--batch N] [flags]"
+	app.UsageText = "hms-recv --queue Q [flags] > lines\nhms-recv --queue Q --exec CMD [--batch N] [flags]"
 	app.Description = description
 	app.Flags = append([]cli.Flag{
 		&cli.StringFlag{Name: "queue", Aliases: []string{"q"}, Usage: "consume queue `Q` (declared durable, with Q.dead)"},
-		&cli.IntFlag{Name: "prefetch", Value: 500, Usage: "unacked messages the broker may send ahead"},
-		&cli.StringFlag{Name: "format", Value: "lines", Usage: "lines (the body) or json (body, properties, headers)"},
+		&cli.IntFlag{Name: "prefetch", Value: 500, Usage: "`N` unacked messages the broker may send ahead (at most 65535)"},
+		&cli.StringFlag{Name: "format", Value: "lines", Usage: "output `FORMAT`: lines (the body) or json (body, properties, headers)"},
 		&cli.Int64Flag{Name: "count", Aliases: []string{"n"}, Usage: "stop after `N` messages"},
 		&cli.BoolFlag{Name: "drain", Usage: "stop when the queue is empty"},
 		&cli.DurationFlag{Name: "idle-timeout", Usage: "stop after `D` without a message"},
 		&cli.StringFlag{Name: "exec", Usage: "run 'sh -c `CMD`' with batches of lines on its stdin"},
 		&cli.IntFlag{Name: "batch", Value: 1, Usage: "with --exec: up to `N` messages per run"},
-		&cli.DurationFlag{Name: "batch-wait", Value: 200 * time.Millisecond, Usage: "with --exec: how long to wait to fill a batch"},
-		&cli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "with --exec: first wait after a failed run (doubles up to 1m)"},
+		&cli.DurationFlag{Name: "batch-wait", Value: 200 * time.Millisecond, Usage: "with --exec: wait up to `D` to fill a batch"},
+		&cli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "with --exec: first wait `D` after a failed run (doubles up to 1m)"},
 		&cli.StringFlag{Name: "reject-codes", Usage: "with --exec: exit `STATUSES` (e.g. 3,4) that dead-letter the batch"},
 		&cli.BoolFlag{Name: "verify", Usage: "pass on only envelopes that verify with --keyring; dead-letter the rest"},
 		&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"}, Usage: "keyring `FILE` for --verify (hms-sign key files concatenated)"},

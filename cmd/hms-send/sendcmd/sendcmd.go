@@ -52,14 +52,14 @@ for longer than --retry-for, interrupted); the summary says how far it got.`
 func Main() int {
 	amqpcli.UseVerboseV()
 	app := cmdutil.NewApp("hms-send", "publish lines to RabbitMQ, with publisher confirms")
-	app.UsageText = "hms-send --queue Q [flags] < lines\n   hms-send --exchange X --routing-key K [flags] < lines"
+	app.UsageText = "hms-send --queue Q [flags] < lines\nhms-send --exchange X --routing-key K [flags] < lines"
 	app.Description = description
 	app.Flags = append([]cli.Flag{
 		&cli.StringFlag{Name: "queue", Aliases: []string{"q"}, Usage: "publish to queue `Q` (declared durable, with Q.dead)"},
 		&cli.StringFlag{Name: "exchange", Aliases: []string{"e"}, Usage: "publish to exchange `X` (which must exist)"},
 		&cli.StringFlag{Name: "routing-key", Aliases: []string{"k"}, Usage: "routing `KEY` with --exchange"},
-		&cli.IntFlag{Name: "window", Value: 512, Usage: "at most `N` messages published and not yet confirmed"},
-		&cli.StringFlag{Name: "content-type", Usage: "content-type property of every message, e.g. application/json"},
+		&cli.IntFlag{Name: "window", Value: 512, Usage: "at most `N` messages published and not yet confirmed (at most 65535)"},
+		&cli.StringFlag{Name: "content-type", Usage: "content-type property `TYPE` of every message, e.g. application/json"},
 		&cli.StringSliceFlag{Name: "header", Usage: "add header `K=V` to every message (repeatable)"},
 		&cli.StringFlag{Name: "failed", Usage: "write the lines not confirmed to `FILE`, for a rerun"},
 		&cli.IntFlag{Name: "max-size", Value: amqpsend.MaxSize, Usage: "longest line in `BYTES`; longer lines are errors"},
