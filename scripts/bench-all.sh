@@ -13,16 +13,17 @@
 # Benchmarks: factors sign amqp store cluster. Needs what they need: Go,
 # GNU factor, python3, PARI/GP, amqp-tools, RabbitMQ (started if absent).
 # The machine's other load skews the figures: the load average is recorded
-# before and after each script.
+# before and after each script. BENCH_TIMEOUT (seconds, default 3600) stops
+# a script that hangs; it counts as failed.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 root=$(hms_root)
 cd "$root"
 ensure_go
 
-usage() {
-	sed -n '2,/^$/s/^# \{0,1\}//p' "$0" | sed '/^$/d' >&2
-	exit 2
+usage() { # usage STATUS
+	sed -n '2,/^set /s/^# \{0,1\}//p' "$0" >&2
+	exit "$1"
 }
 quick=0
 out=docs
@@ -30,10 +31,10 @@ only=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
-	--out) [ $# -ge 2 ] || usage; out=$2; shift ;;
+	--out) [ $# -ge 2 ] || usage 2; out=$2; shift ;;
 	--out=*) out=${1#--out=} ;;
-	-h | --help) usage ;;
-	-*) echo "bench-all: unknown flag $1" >&2; usage ;;
+	-h | --help) usage 0 ;;
+	-*) echo "bench-all: unknown flag $1" >&2; usage 2 ;;
 	*) only+=("$1") ;;
 	esac
 	shift
@@ -158,6 +159,9 @@ render() {
 		echo "| load average at start | $load0 (1, 5, 15 min; the machine is shared: wall-clock figures are pessimistic when it is high) |"
 		echo "| commit | $commit |"
 		echo "| mode | $mode: $(for b in "${only[@]}"; do printf '%s ' "$b"; done)|"
+		if [ ${#failed[@]} -gt 0 ]; then
+			echo "| **failed** | ${failed[*]} (see their sections) |"
+		fi
 		echo
 		echo "## Ratios against their targets"
 		echo
@@ -188,8 +192,9 @@ for b in "${only[@]}"; do
 	echo "== $b: $cmd   (load average $(cat "$f.load0"))" >&2
 	t0=$SECONDS
 	# stderr goes to the file and, for the impatient, to ours.
-	{ bash -c "$cmd" 2>&1 >&3 3>&- | tee "$f.err" | sed -u "s/^/   $b: /" >&2; } 3>"$f.out"
+	{ timeout -k 60 "${BENCH_TIMEOUT:-3600}" bash -c "$cmd" 2>&1 >&3 3>&- | tee "$f.err" | sed -u "s/^/   $b: /" >&2; } 3>"$f.out"
 	status=${PIPESTATUS[0]}
+	if [ "$status" = 124 ]; then echo "bench-all: timed out after ${BENCH_TIMEOUT:-3600}s (BENCH_TIMEOUT)" >>"$f.err"; fi
 	echo $((SECONDS - t0)) >"$f.secs"
 	loadavg >"$f.load1"
 	echo "$status" >"$f.status"
