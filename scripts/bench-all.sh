@@ -6,8 +6,8 @@
 # A script that fails is recorded in the document with the tail of its
 # stderr; the others still run, and bench-all exits 1 at the end.
 #
-#   scripts/bench-all.sh                    # full sizes (about 15-30 minutes)
-#   scripts/bench-all.sh --quick            # small sizes, to try it out (a few minutes)
+#   scripts/bench-all.sh                    # full sizes (8 minutes on 2 shared cores)
+#   scripts/bench-all.sh --quick            # small sizes, to try it out (3 minutes)
 #   scripts/bench-all.sh --out /tmp/b sign amqp    # only these, written to /tmp/b
 #
 # Benchmarks: factors sign amqp store cluster. Needs what they need: Go,
@@ -62,7 +62,7 @@ declare -A what=(
 	[sign]="hms-sign sign and verify, one CPU: go test -bench against raw HMAC-SHA256, and end to end through the binary"
 	[amqp]="hms-send and hms-recv against a raw amqp091-go publisher/consumer and amqp-tools, same broker"
 	[store]="hms-store insert against the raw Go driver's InsertMany of the same documents, same server (FerretDB dev server)"
-	[cluster]="the factoring cluster (scripts/cluster: orchestrator, 2 workers) against plain hms-factors and one process per number"
+	[cluster]="The factoring cluster (scripts/cluster: orchestrator, 2 workers) against plain hms-factors and one process per number"
 )
 if [ ${#only[@]} -eq 0 ]; then only=("${all[@]}"); fi
 for b in "${only[@]}"; do
