@@ -17,6 +17,7 @@
 # a script that hangs; it counts as failed.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+here=$PWD
 root=$(hms_root)
 cd "$root"
 ensure_go
@@ -26,7 +27,7 @@ usage() { # usage STATUS
 	exit "$1"
 }
 quick=0
-out=docs
+out=$root/docs
 only=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "${BENCH_QUICK:-0}" = 1 ] && quick=1
+case $out in /*) ;; *) out=$here/$out ;; esac # --out is relative to where we were called
 
 all=(factors sign amqp store cluster)
 # The exact commands, run from the repository root.
@@ -171,6 +173,7 @@ render() {
 		echo "from the scripts' outputs below; where a script prints no target (bench-amqp, bench-store,"
 		echo "bench-sign) the target is the one its issue states. hms-sign's target is a rate"
 		echo "(200,000 envelopes/s on one core, end to end), shown as the ratio of the measured rate to it."
+		echo 'The chart is drawn from the table below: `go run ./scripts/bench/chart svg docs/benchmarks.md >docs/benchmarks.svg`.'
 		echo
 		echo "<!-- chart-subtitle: $started · $(nproc) CPUs ($cpu) · load average at start $load0 · $mode run -->"
 		echo

@@ -451,8 +451,8 @@ func svg(all []Row, subtitle string) []byte {
 		lo, hi = math.Min(lo, math.Min(r, t)), math.Max(hi, math.Max(r, t))
 	}
 	// Whole decades, with a little room at both ends.
-	d0 := math.Floor(math.Log10(lo) - 0.1)
-	d1 := math.Ceil(math.Log10(hi) + 0.1)
+	d0 := math.Floor(math.Log10(lo) - 0.02)
+	d1 := math.Ceil(math.Log10(hi) + 0.02)
 
 	const (
 		width    = 1200
@@ -505,7 +505,11 @@ func svg(all []Row, subtitle string) []byte {
 	for d := d0; d <= d1; d++ {
 		v := math.Pow(10, d)
 		p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>`+"\n", x(v), plotTop, x(v), plotBottom, map[bool]string{true: "#555", false: "#ccc"}[d == 0])
-		p(`<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x(v), plotBottom+16, fmtTick(v))
+		tick := fmtTick(v)
+		if dense := (plotX1-plotX0)/(d1-d0) < 85; dense && d >= 3 {
+			tick = "10" + superscript(int(d)) + "x" // "1,000,000x" would run into its neighbours
+		}
+		p(`<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x(v), plotBottom+16, tick)
 		if d1-d0 <= 4 && d < d1 {
 			for _, m := range []float64{2, 5} {
 				p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>`+"\n", x(m*v), plotTop, x(m*v), plotBottom)
@@ -576,6 +580,10 @@ func fmtTick(v float64) string {
 		return group(strconv.FormatFloat(math.Round(v), 'f', 0, 64)) + "x"
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64) + "x"
+}
+
+func superscript(n int) string {
+	return strings.NewReplacer("0", "⁰", "1", "¹", "2", "²", "3", "³", "4", "⁴", "5", "⁵", "6", "⁶", "7", "⁷", "8", "⁸", "9", "⁹", "-", "⁻").Replace(strconv.Itoa(n))
 }
 
 func truncate(s string, n int) string {

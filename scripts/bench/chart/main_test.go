@@ -108,7 +108,7 @@ func TestRatiosThenSVG(t *testing.T) {
 	if groups != 3+4+4+3+2 {
 		t.Errorf("%d bars, want %d", groups, 3+4+4+3+2)
 	}
-	for _, s := range []string{"today &amp; here", "752,427x", "1,000,000x", "≥ 100,000x ✓", "≤ 1x ✗", "0.245x", "66.67x"} {
+	for _, s := range []string{"today &amp; here", "752,427x", "10⁶x", "≥ 100,000x ✓", "≤ 1x ✗", "0.245x", "66.67x"} {
 		if !strings.Contains(svg.String(), s) {
 			t.Errorf("SVG lacks %q", s)
 		}
