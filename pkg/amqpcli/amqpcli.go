@@ -44,6 +44,17 @@ func CheckQueue(c *cli.Context, q string) error {
 	return CheckNames("--queue", q)
 }
 
+// CheckDurations returns a usage error for the first of the named duration
+// flags that is negative (--idle-timeout -1s would never time out).
+func CheckDurations(c *cli.Context, names ...string) error {
+	for _, n := range append([]string{"heartbeat", "retry-for"}, names...) {
+		if d := c.Duration(n); d < 0 {
+			return cmdutil.Fatalf("--%s %v: want a duration of 0 or more", n, d)
+		}
+	}
+	return nil
+}
+
 // Flags are the connection, queue-declaration and logging flags.
 func Flags() []cli.Flag {
 	return []cli.Flag{

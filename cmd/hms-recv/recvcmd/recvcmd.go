@@ -90,6 +90,9 @@ func run(c *cli.Context) error {
 	if err := amqpcli.CheckQueue(c, q); err != nil {
 		return err
 	}
+	if err := amqpcli.CheckDurations(c, "idle-timeout", "batch-wait", "backoff"); err != nil {
+		return err
+	}
 	opt := amqprecv.Options{Count: c.Int64("count"), Drain: c.Bool("drain"), IdleTimeout: c.Duration("idle-timeout")}
 	switch c.String("format") {
 	case "lines":

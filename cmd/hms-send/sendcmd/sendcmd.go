@@ -94,6 +94,9 @@ func run(c *cli.Context) error {
 	} else if cfg.Exchange == "" {
 		return cmdutil.Fatalf("no target: give --queue Q, or --exchange X --routing-key K").WithHint("see 'hms-send --help'")
 	}
+	if err := amqpcli.CheckDurations(c); err != nil {
+		return err
+	}
 	if cfg.Window < 1 || cfg.Window > amqpsend.MaxWindow {
 		return cmdutil.Fatalf("--window %d: want 1 to %d", cfg.Window, amqpsend.MaxWindow)
 	}
