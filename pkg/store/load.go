@@ -185,20 +185,22 @@ type span struct{ off, end int32 }
 
 // batch is a run of parsed lines on their way to the server.
 type batch struct {
-	arena   []byte
-	lines   []int64 // per document
-	ins     []span  // the document to insert (with _id)
-	upd     []span  // Replace/Merge: the replacement or $set document
-	filter  []span  // Replace/Merge: the key filter
-	repeat  []bool  // Replace/Merge: key seen earlier in this batch
-	seen    map[string]struct{}
-	rejects []LineError
-	read    int64
+	arena    []byte
+	lines    []int64 // per document
+	ins      []span  // the document to insert (with _id)
+	upd      []span  // Replace/Merge: the replacement or $set document
+	filter   []span  // Replace/Merge: the key filter
+	idFilter []span  // Replace/Merge: the key filter and the _id the document would have
+	repeat   []bool  // Replace/Merge: key seen earlier in this batch
+	seen     map[string]struct{}
+	rejects  []LineError
+	read     int64
 }
 
 func (b *batch) reset() {
 	b.arena = b.arena[:0]
 	b.lines, b.ins, b.upd, b.filter, b.repeat = b.lines[:0], b.ins[:0], b.upd[:0], b.filter[:0], b.repeat[:0]
+	b.idFilter = b.idFilter[:0]
 	clear(b.seen)
 	b.rejects = b.rejects[:0]
 	b.read = 0
@@ -457,9 +459,26 @@ func (l *loader) add(b *batch, line int64, text, scratch []byte) []byte {
 	b.filter = append(b.filter, filter)
 	b.repeat = append(b.repeat, repeat)
 	if hasID {
-		id = nil
+		b.ins = append(b.ins, b.appendWithID(nil, doc))
+	} else {
+		// The _id of a new record is derived from its key, so that later
+		// updates find it by _id: the one field FerretDB looks up through
+		// an index (a filter on other fields scans the collection).
+		id = append([]byte{0x07, 0}, KeyID(b.arena[fstart+4:filter.end-1])...)
+		b.ins = append(b.ins, b.appendWithID(id, doc))
 	}
-	b.ins = append(b.ins, b.appendWithID(id, doc))
+	if l.keyIsID() {
+		b.idFilter = append(b.idFilter, filter)
+	} else {
+		// {_id: id, key fields...}
+		s := len(b.arena)
+		b.arena = append(b.arena, 0, 0, 0, 0, id[0], '_', 'i', 'd', 0)
+		b.arena = append(b.arena, id[bytes.IndexByte(id[1:], 0)+2:]...)
+		b.arena = append(b.arena, b.arena[fstart+4:filter.end-1]...)
+		b.arena = append(b.arena, 0)
+		binary.LittleEndian.PutUint32(b.arena[s:], uint32(len(b.arena)-s))
+		b.idFilter = append(b.idFilter, span{int32(s), int32(len(b.arena))})
+	}
 	if l.opt.Mode == Merge && hasID {
 		b.upd = append(b.upd, b.appendWithout(doc, "_id"))
 	} else {
@@ -494,6 +513,14 @@ func lookup(doc bson.Raw, key string) ([]byte, bool) {
 // ObjectId, so it cannot be mistaken for data.
 func ContentID(doc []byte) []byte {
 	h := sha256.Sum256(doc)
+	return h[:12]
+}
+
+// KeyID is the _id upsert gives a new record: an ObjectId made of the first
+// 12 bytes of the SHA-256 of its key fields (their BSON elements), so the
+// same key always has the same _id.
+func KeyID(keyElems []byte) []byte {
+	h := sha256.Sum256(append([]byte("hms-store key\x00"), keyElems...))
 	return h[:12]
 }
 

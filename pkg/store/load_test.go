@@ -182,6 +182,19 @@ func TestUpsert(t *testing.T) {
 	if got := find(t, c, q); !slices.Equal(got, want) {
 		t.Errorf("after merge: %v, want %v", got, want)
 	}
+	// A record another writer stored (its own _id) is updated, not doubled.
+	if _, err := c.Collection("u").InsertOne(context.Background(), bson.D{{Key: "k", Value: "z"}, {Key: "n", Value: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	r = load(t, c, "{\"k\":\"z\",\"n\":9}\n{\"k\":\"a\",\"n\":4}\n", store.LoadOptions{Collection: "u", Mode: store.Replace, Keys: []string{"k"}})
+	if r.err != nil || r.stats != (store.Stats{Read: 2, Updated: 2}) {
+		t.Fatalf("%+v %v %v", r.stats, r.err, r.errs)
+	}
+	got := find(t, c, store.Query{Collection: "u", Filter: mustQuery(t, `{"k":{"$in":["a","z"]}}`), SortFields: []store.SortField{{Name: "k", Dir: 1}}, Fields: []string{"k", "n"}})
+	if want := []string{`{"k":"a","n":4}`, `{"k":"z","n":9}`}; !slices.Equal(got, want) {
+		t.Errorf("after replacing another writer's record: %v, want %v", got, want)
+	}
+
 	// Compound keys, and without the index (every line a single upsert).
 	for _, noIndex := range []bool{false, true} {
 		coll := fmt.Sprintf("uc%v", noIndex)

@@ -107,7 +107,61 @@ func (l *loader) write(ctx context.Context, b *batch) error {
 		}
 	}
 	slices.Sort(again)
-	return l.upsert(ctx, b, again, fail)
+	return l.update(ctx, b, again, fail)
+}
+
+// update writes ops (indexes into b, keys that exist) by _id: one ordered
+// bulk write of updates filtered on the _id the record has when hms-store
+// made it, plus its key, without upsert. That is fast on every server.
+// Records another writer made (another _id) do not match; those, and any
+// that failed, go through upsert, filtered on the key alone. Updates are
+// idempotent, so applying one twice is harmless.
+func (l *loader) update(ctx context.Context, b *batch, ops []int, fail func(int, error)) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	count := func(res *mongo.BulkWriteResult) {
+		l.stats.Updated += res.ModifiedCount
+		l.stats.Present += res.MatchedCount - res.ModifiedCount
+	}
+	write := func(ops []int) (*mongo.BulkWriteResult, error) {
+		models := make([]mongo.WriteModel, 0, len(ops))
+		for _, i := range ops {
+			models = append(models, l.model(b, i, b.idFilter[i], false))
+		}
+		var res *mongo.BulkWriteResult
+		err := l.c.Retry(ctx, func(ctx context.Context) error {
+			var err error
+			res, err = l.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true))
+			return err
+		}, l.opt.OnRetry)
+		return res, err
+	}
+	stop := func(err error) bool {
+		return errors.Is(err, ErrGaveUp) || errors.Is(err, context.Canceled) || IsTransient(err)
+	}
+	res, err := write(ops)
+	if err == nil && res.MatchedCount == int64(len(ops)) {
+		count(res)
+		return nil
+	}
+	if err != nil && stop(err) {
+		return l.stopped(err)
+	}
+	// Find out which: one at a time.
+	var rest []int
+	for _, i := range ops {
+		res, err := write([]int{i})
+		switch {
+		case err != nil && stop(err):
+			return l.stopped(err)
+		case err != nil || res.MatchedCount == 0:
+			rest = append(rest, i)
+		default:
+			count(res)
+		}
+	}
+	return l.upsert(ctx, b, rest, fail)
 }
 
 // upsert writes ops (indexes into b) as one ordered bulk write, resuming
@@ -125,7 +179,7 @@ func (l *loader) upsert(ctx context.Context, b *batch, ops []int, fail func(int,
 		}
 		models := make([]mongo.WriteModel, 0, n)
 		for _, i := range ops[:n] {
-			models = append(models, l.model(b, i))
+			models = append(models, l.model(b, i, b.filter[i], true))
 		}
 		var res *mongo.BulkWriteResult
 		err := l.c.Retry(ctx, func(ctx context.Context) error {
@@ -176,14 +230,14 @@ func (l *loader) upsert(ctx context.Context, b *batch, ops []int, fail func(int,
 	return nil
 }
 
-func (l *loader) model(b *batch, i int) mongo.WriteModel {
-	filter := b.doc(b.filter[i])
+func (l *loader) model(b *batch, i int, filter span, upsert bool) mongo.WriteModel {
+	f := b.doc(filter)
 	doc := b.doc(b.upd[i])
 	if l.opt.Mode == Replace {
-		return mongo.NewReplaceOneModel().SetFilter(filter).SetReplacement(doc).SetUpsert(true)
+		return mongo.NewReplaceOneModel().SetFilter(f).SetReplacement(doc).SetUpsert(upsert)
 	}
-	return mongo.NewUpdateOneModel().SetFilter(filter).
-		SetUpdate(bson.D{{Key: "$set", Value: doc}}).SetUpsert(true)
+	return mongo.NewUpdateOneModel().SetFilter(f).
+		SetUpdate(bson.D{{Key: "$set", Value: doc}}).SetUpsert(upsert)
 }
 
 // stopped wraps the error that ends a load.
