@@ -84,6 +84,24 @@ func Version() string {
 	return v
 }
 
+// CreateOutput creates (or truncates) the file at path, named by flag in
+// messages, for a side output such as --failed or --rejects. It refuses a
+// path that is also standard input: creating it would empty the input before
+// it is read ('--failed rest < rest').
+func CreateOutput(flag, path string) (*os.File, error) {
+	if in, err := os.Stdin.Stat(); err == nil && in.Mode().IsRegular() {
+		if out, err := os.Stat(path); err == nil && os.SameFile(in, out) {
+			return nil, Fatalf("%s %s is also the input: it would be emptied before it is read", flag, path).
+				WithHint("write it to another file")
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, Fatalf("%s: %v", flag, err)
+	}
+	return f, nil
+}
+
 // IsBrokenPipe reports whether err comes from writing to a closed pipe.
 func IsBrokenPipe(err error) bool {
 	return errors.Is(err, syscall.EPIPE)

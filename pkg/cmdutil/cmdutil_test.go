@@ -73,3 +73,31 @@ func TestHelpStillWorks(t *testing.T) {
 		t.Errorf("help does not list --op:\n%s", stdout.String())
 	}
 }
+
+func TestCreateOutputRefusesStdin(t *testing.T) {
+	dir := t.TempDir()
+	in := dir + "/in"
+	if err := os.WriteFile(in, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = saved }()
+
+	if _, err := CreateOutput("--out", in); err == nil {
+		t.Fatal("CreateOutput of stdin's own file succeeded")
+	}
+	if b, _ := os.ReadFile(in); string(b) != "keep\n" {
+		t.Fatalf("input is now %q", b)
+	}
+	out, err := CreateOutput("--out", dir+"/other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+}

@@ -130,18 +130,11 @@ func run(c *cli.Context) error {
 
 	var failed *bufio.Writer
 	if path := c.String("failed"); path != "" {
-		// Creating the file truncates it: if it is also the input
-		// (hms-send --failed rest < rest, to finish an earlier run), every
-		// line would be lost before it is read.
-		if in, err := os.Stdin.Stat(); err == nil {
-			if out, err := os.Stat(path); err == nil && os.SameFile(in, out) {
-				return cmdutil.Fatalf("--failed %s is also the input: it would be emptied before it is read", path).
-					WithHint("write the failures to another file: hms-send ... --failed rest2.txt < " + path)
-			}
-		}
-		f, err := os.Create(path)
+		// Not the input itself (hms-send --failed rest < rest, to finish an
+		// earlier run): creating it would lose every line before it is read.
+		f, err := cmdutil.CreateOutput("--failed", path)
 		if err != nil {
-			return cmdutil.Fatalf("--failed: %v", err)
+			return err
 		}
 		defer f.Close()
 		failed = bufio.NewWriter(f)

@@ -515,9 +515,9 @@ func verify(c *cli.Context) error {
 
 	var rejects *bufio.Writer
 	if path := c.String("rejects"); path != "" {
-		f, err := os.Create(path)
+		f, err := cmdutil.CreateOutput("--rejects", path)
 		if err != nil {
-			return cmdutil.Fatalf("--rejects: %v", err)
+			return err
 		}
 		defer f.Close()
 		rejects = bufio.NewWriter(f)
