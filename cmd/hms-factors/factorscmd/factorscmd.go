@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 
@@ -54,6 +55,15 @@ func Main() int {
 		&cli.BoolFlag{Name: "progress", Usage: "show the count and rate on stderr (only when stderr is a terminal)"},
 	}
 	app.Action = factors
+	usage := app.OnUsageError
+	app.OnUsageError = func(c *cli.Context, err error, sub bool) error {
+		err = usage(c, err, sub)
+		// "-5" reads as an unknown flag: say how to pass it as a number.
+		if e, ok := err.(*cmdutil.Error); ok && negativeNumberFlag.MatchString(e.Error()) {
+			return e.WithHint("a negative number looks like a flag: put -- before the numbers (hms-factors -- -5); it is not a positive integer anyway")
+		}
+		return err
+	}
 	app.Commands = []*cli.Command{{
 		Name:      "reduce",
 		Usage:     "Hadoop Streaming reducer: merge key-sorted tsv lines, checking duplicates agree",
@@ -171,6 +181,8 @@ func reduce(c *cli.Context) error {
 	}
 	return nil
 }
+
+var negativeNumberFlag = regexp.MustCompile(`^flag provided but not defined: -[0-9]`)
 
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
