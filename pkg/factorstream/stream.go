@@ -31,6 +31,9 @@ type Options struct {
 	Name, Unit string
 	// Progress, if set, receives a rate line about once a second.
 	Progress io.Writer
+	// FirstLine is the number of the first line in diagnostics (<= 0: 1),
+	// for input that continues an earlier Run.
+	FirstLine int
 }
 
 // Stats counts what Run saw.
@@ -94,7 +97,7 @@ func Run(r io.Reader, w, errw io.Writer, opt Options) (Stats, error) {
 	var readErr error
 
 	go func() {
-		readErr = readChunks(r, order, work, done)
+		readErr = readChunks(r, max(opt.FirstLine, 1), order, work, done)
 		close(order)
 		close(work)
 	}()
@@ -188,8 +191,7 @@ func (e tokenError) message() string {
 
 // readChunks cuts r into chunks of whole tokens, preferring line ends,
 // and queues each on order (for the writer) and work (for the workers).
-func readChunks(r io.Reader, order, work chan<- *chunk, done <-chan struct{}) error {
-	line := 1
+func readChunks(r io.Reader, line int, order, work chan<- *chunk, done <-chan struct{}) error {
 	midLine := false
 	var pending []byte
 	skipping := false // inside an overlong token, dropping bytes

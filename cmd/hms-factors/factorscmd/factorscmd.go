@@ -4,10 +4,10 @@ package factorscmd
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -101,32 +101,12 @@ func factors(c *cli.Context) error {
 	if c.Bool("progress") && isTerminal(os.Stderr) {
 		opt.Progress = os.Stderr
 	}
-	var in io.Reader = os.Stdin
-	var blank int64
-	if c.NArg() > 0 {
-		// One argument per "line", so errors name the argument.
-		var args []string
-		dashes := false
-		for _, a := range c.Args().Slice() {
-			if a == "--" && !dashes { // flag parsing stops at the first number
-				dashes = true
-				continue
-			}
-			if strings.TrimSpace(a) == "" {
-				// An empty argument is no number (GNU factor says so too);
-				// the stream would see only whitespace.
-				blank++
-				if !opt.SkipInvalid {
-					fmt.Fprintf(os.Stderr, "hms-factors: argument %d: %q is not a positive integer\n", len(args)+1, a)
-				}
-			}
-			args = append(args, strings.ReplaceAll(a, "\n", " "))
-		}
-		in = strings.NewReader(strings.Join(args, "\n") + "\n")
-		opt.Unit = "argument"
+	var st factorstream.Stats
+	if c.NArg() == 0 {
+		st, err = factorstream.Run(os.Stdin, os.Stdout, os.Stderr, opt)
+	} else {
+		st, err = factorArgs(c.Args().Slice(), opt)
 	}
-	st, err := factorstream.Run(in, os.Stdout, os.Stderr, opt)
-	st.Invalid += blank
 	if c.Bool("hadoop") {
 		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,numbers,%d\n", st.Numbers)
 		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,invalid,%d\n", st.Invalid)
@@ -145,6 +125,45 @@ func factors(c *cli.Context) error {
 		return cmdutil.Partial
 	}
 	return nil
+}
+
+// factorArgs factors the arguments, one per "line" so that errors name the
+// argument. An empty (or blank) argument is no number, as GNU factor says
+// too, but the stream would see only whitespace: the runs of arguments
+// between blank ones go through the stream in turn, and each blank one is
+// reported in its place.
+func factorArgs(args []string, opt factorstream.Options) (factorstream.Stats, error) {
+	// Flag parsing stops at the first number; a "--" after it is no number
+	// either (GNU factor drops it too).
+	if i := slices.Index(args, "--"); i >= 0 {
+		args = slices.Delete(slices.Clone(args), i, i+1)
+	}
+	opt.Unit = "argument"
+	var total factorstream.Stats
+	for i := 0; i < len(args); {
+		if strings.TrimSpace(args[i]) == "" {
+			total.Invalid++
+			if !opt.SkipInvalid {
+				fmt.Fprintf(os.Stderr, "hms-factors: argument %d: %q is not a positive integer\n", i+1, args[i])
+			}
+			i++
+			continue
+		}
+		j := i
+		var run []string
+		for ; j < len(args) && strings.TrimSpace(args[j]) != ""; j++ {
+			run = append(run, strings.ReplaceAll(args[j], "\n", " "))
+		}
+		opt.FirstLine = i + 1
+		st, err := factorstream.Run(strings.NewReader(strings.Join(run, "\n")+"\n"), os.Stdout, os.Stderr, opt)
+		total.Numbers += st.Numbers
+		total.Invalid += st.Invalid
+		if err != nil {
+			return total, err
+		}
+		i = j
+	}
+	return total, nil
 }
 
 func reduce(c *cli.Context) error {
