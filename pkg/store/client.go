@@ -74,6 +74,35 @@ type Client struct {
 // does not answer.
 var ErrUnreachable = errors.New("server unreachable")
 
+// CheckDBName reports a database name MongoDB refuses (empty, too long,
+// or with one of the characters /\. "$*<>:|? or NUL), so that it is a
+// usage error before anything is read rather than a failed write after.
+func CheckDBName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("the database name is empty")
+	case len(name) >= 64:
+		return fmt.Errorf("database name %q is %d bytes long; MongoDB allows at most 63", name, len(name))
+	case strings.ContainsAny(name, "/\\. \"$*<>:|?\x00"):
+		return fmt.Errorf("database name %q contains one of /\\. \"$*<>:|? or NUL, which MongoDB does not allow", name)
+	}
+	return nil
+}
+
+// CheckCollectionName reports a collection name MongoDB refuses (empty,
+// with '$' or NUL, or in the "system." namespace).
+func CheckCollectionName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("the collection name is empty")
+	case strings.ContainsAny(name, "$\x00"):
+		return fmt.Errorf("collection name %q contains '$' or NUL, which MongoDB does not allow", name)
+	case strings.HasPrefix(name, "system."):
+		return fmt.Errorf("collection name %q is in MongoDB's reserved system. namespace", name)
+	}
+	return nil
+}
+
 // Connect connects to the server and checks that it answers (a ping), so
 // that an unreachable server is reported before any input is read.
 func Connect(ctx context.Context, o Options) (*Client, error) {
@@ -89,6 +118,9 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	}
 	if db == "" {
 		db = DefaultDB
+	}
+	if err := CheckDBName(db); err != nil {
+		return nil, err
 	}
 	copts := options.Client().ApplyURI(o.URI).
 		SetConnectTimeout(o.ConnectTimeout).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -61,5 +62,28 @@ func TestErrorClasses(t *testing.T) {
 	}
 	if msg := serverRefused(ferretUpdateDup).Error(); msg != "server refused the document: constraint failed: UNIQUE constraint failed: index 'y_fc0c4ef4_k_1' (2067)" {
 		t.Errorf("message %q", msg)
+	}
+}
+
+func TestCheckNames(t *testing.T) {
+	for _, ok := range []string{"hms", "hms_cluster", "a-b", "A1"} {
+		if err := CheckDBName(ok); err != nil {
+			t.Errorf("CheckDBName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a/b", "a.b", "a b", "a$", "a\x00", strings.Repeat("d", 64)} {
+		if CheckDBName(bad) == nil {
+			t.Errorf("CheckDBName(%q) accepted", bad)
+		}
+	}
+	for _, ok := range []string{"factors", "a.b.c", "rejected", "x-y"} {
+		if err := CheckCollectionName(ok); err != nil {
+			t.Errorf("CheckCollectionName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "$bad", "a$b", "a\x00", "system.users"} {
+		if CheckCollectionName(bad) == nil {
+			t.Errorf("CheckCollectionName(%q) accepted", bad)
+		}
 	}
 }

@@ -45,6 +45,9 @@ func find(c *cli.Context) error {
 			WithHint("the query goes in --filter")
 	}
 	q := store.Query{Collection: c.String("collection"), Limit: c.Int64("limit")}
+	if err := store.CheckCollectionName(q.Collection); err != nil {
+		return cmdutil.Fatalf("--collection: %v", err)
+	}
 	if q.Limit < 0 {
 		return cmdutil.Fatalf("--limit must not be negative")
 	}

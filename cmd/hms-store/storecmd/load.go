@@ -94,6 +94,9 @@ func load(c *cli.Context, o store.LoadOptions) error {
 			WithHint("hms-store " + c.Command.Name + " -c COLLECTION < records.jsonl")
 	}
 	o.Collection = c.String("collection")
+	if err := store.CheckCollectionName(o.Collection); err != nil {
+		return cmdutil.Fatalf("--collection: %v", err)
+	}
 	o.Batch = c.Int("batch")
 	if o.Batch <= 0 {
 		return cmdutil.Fatalf("--batch must be positive")
