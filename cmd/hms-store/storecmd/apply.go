@@ -69,7 +69,7 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"},
 				Usage: "verify envelopes with the keys in `FILE` (one or more key files concatenated)"},
 			&cli.StringFlag{Name: "scheme", Value: "hms",
-				Usage: "hms, or legacy for the Python hms_sys format (origin unauthenticated, see above)"},
+				Usage: "`SCHEME`: hms, or legacy for the Python hms_sys format (origin unauthenticated, see above)"},
 			&cli.StringFlag{Name: "key", EnvVars: []string{"HMS_KEY_FILE"},
 				Usage: "--scheme legacy: the shared legacy key text in `FILE`"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"},

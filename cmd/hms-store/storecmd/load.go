@@ -22,7 +22,7 @@ func init() {
 
 func collectionFlag() cli.Flag {
 	return &cli.StringFlag{Name: "collection", Aliases: []string{"c"}, Required: true,
-		Usage: "`name` of the collection"}
+		Usage: "collection `NAME`"}
 }
 
 func loadFlags() []cli.Flag {
@@ -42,7 +42,7 @@ record again counts as "already present" and changes nothing. Lines that
 are not JSON objects or have keys starting with '$' or containing '.' are
 rejected (named on stderr); the rest is stored. A summary goes to stderr.`,
 		Flags: append(loadFlags(),
-			&cli.StringFlag{Name: "id-field", Usage: "use top-level `field` F as the document's _id"},
+			&cli.StringFlag{Name: "id-field", Usage: "use top-level `FIELD` as the document's _id"},
 			&cli.BoolFlag{Name: "new-ids", Usage: "give lines without an _id a new ObjectId, not one computed from their content\n\t(faster on FerretDB; storing the same input again then stores it twice)"},
 		),
 		Action: func(c *cli.Context) error {
@@ -65,8 +65,8 @@ top-level fields and keeps the others. New keys are inserted in bulk; a
 unique index on the key fields (created if missing) tells which keys exist,
 and only those cost a per-document update.`,
 		Flags: append(loadFlags(),
-			&cli.StringFlag{Name: "key", Required: true, Usage: "top-level `fields` F[,G...] that identify a record"},
-			&cli.StringFlag{Name: "mode", Value: "replace", Usage: "`replace` (the line becomes the whole document) or merge (set the line's fields, keep the others)"},
+			&cli.StringFlag{Name: "key", Required: true, Usage: "top-level `FIELDS` F[,G...] that identify a record"},
+			&cli.StringFlag{Name: "mode", Value: "replace", Usage: "`MODE`: replace (the line becomes the whole document) or merge (set the line's fields, keep the others)"},
 			&cli.BoolFlag{Name: "no-index", Usage: "do not create the unique index on the key (every line is then a slow single upsert)"},
 		),
 		Action: func(c *cli.Context) error {
@@ -144,9 +144,9 @@ func load(c *cli.Context, o store.LoadOptions) error {
 		case errors.Is(err, context.Canceled) && st.Failed == 0:
 			return cmdutil.Fatalf("interrupted: stopped reading; every line read was handled")
 		case errors.Is(err, context.Canceled):
-			return cmdutil.Fatalf("interrupted: %d lines read were not stored", st.Failed)
+			return cmdutil.Fatalf("interrupted: %d %s read were not stored", st.Failed, lines(st.Failed))
 		case st.Failed > 0:
-			return e.WithHint(fmt.Sprintf("%d lines read were not stored; run again with the same input, what is stored counts as already present", st.Failed))
+			return e.WithHint(fmt.Sprintf("%d %s read were not stored; run again with the same input, what is stored counts as already present", st.Failed, lines(st.Failed)))
 		}
 		return e
 	}
@@ -155,6 +155,14 @@ func load(c *cli.Context, o store.LoadOptions) error {
 		return cmdutil.Partial
 	}
 	return nil
+}
+
+// lines is "line" or "lines" for n.
+func lines(n int64) string {
+	if n == 1 {
+		return "line"
+	}
+	return "lines"
 }
 
 // stdin is the App's reader (os.Stdin unless a test set it).

@@ -78,7 +78,7 @@ func connFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagURI, EnvVars: []string{"MONGODB_URI"}, Value: store.DefaultURI,
 			Usage: "MongoDB connection `URI`"},
 		&cli.StringFlag{Name: flagDB,
-			Usage: "`database` (default: the one in the URI path, else \"" + store.DefaultDB + "\")"},
+			Usage: "use `DATABASE` (default: the one in the URI path, else \"" + store.DefaultDB + "\")"},
 		&cli.StringFlag{Name: flagW,
 			Usage: "write concern: `N` nodes, \"majority\" or a tag set (default: the server's)"},
 		&cli.BoolFlag{Name: flagJournal,
