@@ -279,6 +279,9 @@ func describe(c byte) string {
 		return "a boolean"
 	case c == 'n':
 		return "null"
+	case c >= 0x80:
+		// Not a character of its own: %q would show 0xff as 'ÿ'.
+		return fmt.Sprintf("byte 0x%02x", c)
 	}
 	return fmt.Sprintf("%q", c)
 }

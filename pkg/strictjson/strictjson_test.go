@@ -189,3 +189,20 @@ func TestPlainRun(t *testing.T) {
 		}
 	}
 }
+
+// A non-ASCII first byte is named as a byte, not as the Latin-1 character
+// of the same number ('ÿ' for 0xff).
+func TestObjectErrorNamesBytes(t *testing.T) {
+	var p Parser
+	for in, want := range map[string]string{
+		"\xff":     "found byte 0xff",
+		"\xc3\xa9": "found byte 0xc3",
+		"x":        `found 'x'`,
+		"\x00":     `found '\x00'`,
+	} {
+		_, err := p.Object([]byte(in))
+		if err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("Object(%q): %v, want ...%s", in, err, want)
+		}
+	}
+}
