@@ -24,7 +24,9 @@ ensure_rabbitmq
 echo "== building the binaries into bin/" >&2
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/...)
 export PATH="$root/bin:$PATH"
+started_devdb=
 if [ -z "${MONGODB_URI:-}" ]; then
+	"$root/scripts/devdb.sh" status >/dev/null 2>&1 || started_devdb=1
 	eval "$("$root/scripts/devdb.sh" start)"
 	export MONGODB_URI
 fi
@@ -36,6 +38,17 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$work"
+	# This run's queues are empty now; remove them where the broker is ours.
+	if command -v rabbitmqctl >/dev/null 2>&1 && [[ ${AMQP_URL:-127.0.0.1} == *127.0.0.1* || ${AMQP_URL:-} == *localhost* ]]; then
+		for q in "${HMS_WORK_QUEUE:-}" "${HMS_RESULTS_QUEUE:-}"; do
+			[ -n "$q" ] || continue
+			rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+			rabbitmqctl -q delete_queue "$q.dead" >/dev/null 2>&1 || true
+		done
+	fi
+	# The results stay in the database (hms_cluster); a dev server started
+	# here is stopped, its data kept for the next start.
+	[ -z "$started_devdb" ] || "$root/scripts/devdb.sh" stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 

@@ -26,12 +26,6 @@ seq 10000000 10000005 | hms-factors --format factor
 
 step "3. a factoring cluster: orchestrator -> 2 workers -> dispatcher -> MongoDB"
 ensure_rabbitmq
-export HMS_DEVDB_ADDR=${HMS_DEVDB_ADDR:-127.0.0.1:27017}
-started_devdb=
-if [ -z "${MONGODB_URI:-}" ] && ! scripts/devdb.sh status >/dev/null 2>&1; then
-	started_devdb=1
-fi
-trap '[ -z "$started_devdb" ] || scripts/devdb.sh stop >/dev/null 2>&1 || true' EXIT
 scripts/factor-cluster.sh 20000 1000000000000
 
 step "4. the Artisan Gateway walkthrough (scripts/demo.sh --yes)"
