@@ -201,7 +201,11 @@ func ReadKeyring(r io.Reader) (*Keyring, error) {
 
 // LoadKeyring reads a keyring file; see ReadKeyring. It calls Warnf when the
 // file is readable by group or others.
-func LoadKeyring(path string) (*Keyring, error) {
+func LoadKeyring(path string) (*Keyring, error) { return loadKeys(path, "keyring") }
+
+// loadKeys reads the keys in the file at path, warning about its mode;
+// errors in its content name it as what.
+func loadKeys(path, what string) (*Keyring, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -210,7 +214,7 @@ func LoadKeyring(path string) (*Keyring, error) {
 	checkMode(f, path)
 	kr, err := ReadKeyring(f)
 	if err != nil {
-		return nil, fmt.Errorf("keyring %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return kr, nil
 }
@@ -218,15 +222,9 @@ func LoadKeyring(path string) (*Keyring, error) {
 // LoadKey reads a file holding exactly one key. It calls Warnf when the file
 // is readable by group or others.
 func LoadKey(path string) (*Key, error) {
-	f, err := os.Open(path)
+	kr, err := loadKeys(path, "key file")
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	checkMode(f, path)
-	kr, err := ReadKeyring(f)
-	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
 	}
 	if kr.Len() != 1 {
 		return nil, fmt.Errorf("key file %s: holds %d keys, want exactly one (use it as a keyring instead)", path, kr.Len())
