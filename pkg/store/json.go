@@ -238,27 +238,44 @@ func (p *parser) object(depth int) error {
 		}
 		p.i++
 		p.skipSpace()
-		p.path = append(p.path, pathElem{key: key[:len(key):len(key)]})
-		t, err := p.valueAt(typeAt, depth)
-		p.path = p.path[:len(p.path)-1]
-		if err != nil {
-			return err
-		}
-		p.out[typeAt] = t
-		p.skipSpace()
-		if p.i >= len(p.in) {
-			return p.syntax("unterminated object")
-		}
-		switch p.in[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return p.closeDoc(start)
-		default:
-			return p.syntax("expected ',' or '}' in an object, found %s", p.what())
+		if done, err := p.member(pathElem{key: key[:len(key):len(key)]}, typeAt, depth, '}', "object"); done || err != nil {
+			return p.finish(start, err)
 		}
 	}
+}
+
+// member parses the value of an object member or array element at elem,
+// sets its BSON type at typeAt, and consumes the ',' after it or the
+// container's close; done reports the close.
+func (p *parser) member(elem pathElem, typeAt, depth int, close byte, container string) (done bool, err error) {
+	p.path = append(p.path, elem)
+	t, err := p.valueAt(typeAt, depth)
+	p.path = p.path[:len(p.path)-1]
+	if err != nil {
+		return false, err
+	}
+	p.out[typeAt] = t
+	p.skipSpace()
+	if p.i >= len(p.in) {
+		return false, p.syntax("unterminated %s", container)
+	}
+	switch p.in[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case close:
+		p.i++
+		return true, nil
+	}
+	return false, p.syntax("expected ',' or '%c' in an %s, found %s", close, container, p.what())
+}
+
+// finish closes the document begun at start, unless err.
+func (p *parser) finish(start int, err error) error {
+	if err != nil {
+		return err
+	}
+	return p.closeDoc(start)
 }
 
 func (p *parser) checkKey(key []byte, nkeys int) error {
@@ -307,25 +324,8 @@ func (p *parser) array(depth int) error {
 		p.out = append(p.out, 0)
 		p.out = strconv.AppendInt(p.out, int64(n), 10)
 		p.out = append(p.out, 0)
-		p.path = append(p.path, pathElem{idx: n})
-		t, err := p.valueAt(typeAt, depth)
-		p.path = p.path[:len(p.path)-1]
-		if err != nil {
-			return err
-		}
-		p.out[typeAt] = t
-		p.skipSpace()
-		if p.i >= len(p.in) {
-			return p.syntax("unterminated array")
-		}
-		switch p.in[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return p.closeDoc(start)
-		default:
-			return p.syntax("expected ',' or ']' in an array, found %s", p.what())
+		if done, err := p.member(pathElem{idx: n}, typeAt, depth, ']', "array"); done || err != nil {
+			return p.finish(start, err)
 		}
 	}
 }
