@@ -68,8 +68,8 @@ func Flags() []cli.Flag {
 		&cli.BoolFlag{Name: "quorum", Usage: "declare a quorum queue, whose --delivery-limit stops poison messages"},
 		&cli.IntFlag{Name: "delivery-limit", Value: 20, Usage: "with --quorum: `N` deliveries before a message is dead-lettered"},
 		&cli.DurationFlag{Name: "retry-for", Value: 30 * time.Second, Usage: "keep reconnecting for up to `D` after losing the broker"},
-		&cli.BoolFlag{Name: "progress", Usage: "show counts and rate on stderr (when it is a terminal)"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log connections and print a summary at exit"},
+		cmdutil.ProgressFlag("show counts and rate on stderr (when it is a terminal)"),
+		cmdutil.VerboseFlag("log connections and print a summary at exit"),
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "`FORMAT` of log lines: text, or json for journald and log shippers"},
 	}
 }
@@ -98,7 +98,7 @@ func Logger(c *cli.Context) (*slog.Logger, error) {
 	if c.Bool("verbose") {
 		level = slog.LevelInfo
 	}
-	log, err := clilog.New(c.App.Name, os.Stderr, c.String("log-format"), level)
+	log, err := clilog.New(c.App.Name, c.App.ErrWriter, c.String("log-format"), level)
 	if err != nil {
 		return nil, cmdutil.Fatalf("%v", err)
 	}
@@ -112,10 +112,4 @@ func Fatal(err error) error {
 		e = e.WithHint(h)
 	}
 	return e
-}
-
-// UseVerboseV makes -v mean --verbose (as in most pipeline tools) instead
-// of --version, which stays. Call before building the app.
-func UseVerboseV() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}
 }

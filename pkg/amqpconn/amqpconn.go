@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hms-toolkit/hms/pkg/version"
 )
 
 // DefaultURL is used when neither --url nor AMQP_URL is set.
@@ -94,6 +95,9 @@ func (c Config) amqpConfig() (string, amqp.Config, error) {
 		Heartbeat:  c.Heartbeat,
 		Properties: amqp.NewConnectionProperties(),
 	}
+	// The broker's connection list shows which build is connected.
+	cfg.Properties["product"] = "hms"
+	cfg.Properties["version"] = version.Short()
 	if c.Name != "" {
 		cfg.Properties.SetClientConnectionName(c.Name)
 	}
@@ -173,29 +177,3 @@ func classifyDial(where string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", where, err)
 }
-
-// Backoff yields growing, jittered waits between reconnection attempts.
-type Backoff struct {
-	Min, Max time.Duration
-	cur      time.Duration
-}
-
-// Next returns the next wait.
-func (b *Backoff) Next() time.Duration {
-	if b.Min <= 0 {
-		b.Min = 100 * time.Millisecond
-	}
-	if b.Max <= 0 {
-		b.Max = 5 * time.Second
-	}
-	if b.cur == 0 {
-		b.cur = b.Min
-	} else {
-		b.cur = min(2*b.cur, b.Max)
-	}
-	// Full jitter on the upper half, so that many clients don't reconnect in step.
-	return b.cur/2 + rand.N(b.cur/2+1)
-}
-
-// Reset starts again from Min.
-func (b *Backoff) Reset() { b.cur = 0 }

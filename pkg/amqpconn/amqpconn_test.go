@@ -3,7 +3,6 @@ package amqpconn
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestCheck(t *testing.T) {
@@ -43,25 +42,5 @@ func TestArgs(t *testing.T) {
 	a = Queue{Name: "q", Quorum: true, DeliveryLimit: 5}.Args()
 	if a["x-queue-type"] != "quorum" || a["x-delivery-limit"] != int64(5) {
 		t.Fatalf("quorum args %v", a)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	b := Backoff{Min: 100 * time.Millisecond, Max: time.Second}
-	prev := time.Duration(0)
-	for i := 0; i < 10; i++ {
-		d := b.Next()
-		if d < 50*time.Millisecond || d > time.Second {
-			t.Fatalf("wait %d = %v out of range", i, d)
-		}
-		if i > 5 && d < 500*time.Millisecond {
-			t.Fatalf("wait %d = %v: not grown to the max", i, d)
-		}
-		prev = d
-	}
-	_ = prev
-	b.Reset()
-	if d := b.Next(); d > 100*time.Millisecond {
-		t.Fatalf("after Reset: %v", d)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/hms-toolkit/hms/pkg/amqpconn"
+	"github.com/hms-toolkit/hms/pkg/backoff"
 )
 
 // Config says what to consume and how.
@@ -98,7 +99,7 @@ func (c *Consumer) Connect(ctx context.Context) error {
 		return nil
 	}
 	deadline := time.Now().Add(c.cfg.RetryFor)
-	b := amqpconn.Backoff{}
+	b := backoff.Backoff{}
 	for attempt := 0; ; attempt++ {
 		err := c.open()
 		if err == nil {

@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hms-toolkit/hms/pkg/amqpconn"
+	"github.com/hms-toolkit/hms/pkg/backoff"
 )
 
 // Options say when to stop and how to turn a message into a line.
@@ -235,12 +235,12 @@ func (c *Consumer) ToCommand(ctx context.Context, opt ExecOptions) error {
 	if opt.Stderr == nil {
 		opt.Stderr = os.Stderr
 	}
-	backoff := amqpconn.Backoff{Min: opt.BackoffMin, Max: opt.BackoffMax}
-	if backoff.Min <= 0 {
-		backoff.Min = time.Second
+	failWait := backoff.Backoff{Min: opt.BackoffMin, Max: opt.BackoffMax}
+	if failWait.Min <= 0 {
+		failWait.Min = time.Second
 	}
-	if backoff.Max <= 0 {
-		backoff.Max = time.Minute
+	if failWait.Max <= 0 {
+		failWait.Max = time.Minute
 	}
 	s := &stopper{c: c, opt: opt.Options}
 	var (
@@ -338,20 +338,20 @@ func (c *Consumer) ToCommand(ctx context.Context, opt ExecOptions) error {
 		}
 		switch {
 		case code == 0:
-			backoff.Reset()
+			failWait.Reset()
 			if err := c.Ack(last, true, len(batch)); err != nil {
 				c.cfg.Log.Warn("handled batch will be delivered again: the connection was lost before its ack", "count", len(batch))
 			}
 			s.handled += int64(len(batch))
 		case opt.RejectCodes[code]:
-			backoff.Reset()
+			failWait.Reset()
 			for _, d := range batch {
 				if err := c.DeadLetter(d, fmt.Sprintf("--exec command exited %d (a --reject-codes status)", code)); err != nil && !errors.Is(err, ErrStale) {
 					return err
 				}
 			}
 		default:
-			wait := backoff.Next()
+			wait := failWait.Next()
 			c.cfg.Log.Warn("--exec command failed; batch requeued", "status", code, "count", len(batch), "retry_in", wait)
 			c.Requeue(last, true, len(batch))
 			t := time.NewTimer(wait)

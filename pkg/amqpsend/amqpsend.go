@@ -16,6 +16,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/hms-toolkit/hms/pkg/amqpconn"
+	"github.com/hms-toolkit/hms/pkg/backoff"
 )
 
 // Message is one message to publish.
@@ -321,7 +322,7 @@ func (p *Publisher) closeReason() error {
 // failures with backoff for up to RetryFor.
 func (p *Publisher) connect(ctx context.Context) error {
 	deadline := time.Now().Add(p.cfg.RetryFor)
-	b := amqpconn.Backoff{}
+	b := backoff.Backoff{}
 	for attempt := 0; ; attempt++ {
 		err := p.open()
 		if err == nil {

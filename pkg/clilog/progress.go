@@ -2,23 +2,20 @@ package clilog
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"sync"
 	"time"
+
+	"github.com/hms-toolkit/hms/pkg/cmdutil"
 )
 
-// IsTerminal reports whether f is a character device (a terminal).
-func IsTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// Progress redraws one status line on f every interval: count() is the
-// number of messages so far, shown with the rate since the last redraw and
-// the text of detail(). It draws nothing when f is not a terminal. Stop
-// clears the line.
-func Progress(f *os.File, interval time.Duration, count func() int64, detail func() string) (stop func()) {
-	if !IsTerminal(f) {
+// Progress redraws one status line on w every interval, for --progress:
+// the text of status() followed by the rate of count() since the last
+// redraw, in unit per second ("hms-send: read 10, confirmed 8  4100 msg/s").
+// It draws nothing when w is not a terminal, so logs stay clean. The
+// returned stop clears the line.
+func Progress(w io.Writer, interval time.Duration, count func() int64, unit string, status func() string) (stop func()) {
+	if !cmdutil.IsTerminal(w) {
 		return func() {}
 	}
 	quit := make(chan struct{})
@@ -32,13 +29,13 @@ func Progress(f *os.File, interval time.Duration, count func() int64, detail fun
 		for {
 			select {
 			case <-quit:
-				fmt.Fprint(f, "\r\033[K")
+				fmt.Fprint(w, "\r\033[K")
 				return
 			case now := <-t.C:
 				n := count()
 				rate := float64(n-last) / now.Sub(lastT).Seconds()
 				last, lastT = n, now
-				fmt.Fprintf(f, "\r\033[K%s  %.0f msg/s", detail(), rate)
+				fmt.Fprintf(w, "\r\033[K%s  %.0f %s/s", status(), rate, unit)
 			}
 		}
 	}()

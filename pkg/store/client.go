@@ -25,7 +25,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,6 +34,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"github.com/hms-toolkit/hms/pkg/backoff"
 )
 
 // DefaultURI is used when neither --uri nor MONGODB_URI is given.
@@ -172,7 +173,7 @@ func (c *Client) Close(ctx context.Context) error { return c.mc.Disconnect(ctx) 
 // one; it wraps ErrGaveUp when retrying ran out of time.
 func (c *Client) Retry(ctx context.Context, op func(context.Context) error, onRetry func(error)) error {
 	var deadline time.Time
-	wait := 50 * time.Millisecond
+	wait := backoff.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		var err error
 		if deadline.IsZero() {
@@ -196,15 +197,9 @@ func (c *Client) Retry(ctx context.Context, op func(context.Context) error, onRe
 		if onRetry != nil {
 			onRetry(err)
 		}
-		d := min(wait/2+rand.N(wait/2+1), time.Until(deadline))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := backoff.Sleep(ctx, min(wait.Next(), time.Until(deadline))); err != nil {
+			return err
 		}
-		wait = min(2*wait, 5*time.Second)
 	}
 }
 

@@ -3,8 +3,9 @@
 package factorscmd
 
 import (
+	"context"
 	"fmt"
-	"os"
+	"io"
 	"regexp"
 	"runtime"
 	"slices"
@@ -39,8 +40,16 @@ NLineInputFormat; --hadoop for counters) and 'hms-factors reduce' as the
 reducer. Spark: rdd.pipe("hms-factors --format tsv"); empty input gives
 empty output and exit status 0.`
 
-// Main runs hms-factors with os.Args and returns its exit status.
-func Main() int {
+// Main runs hms-factors as the process.
+func Main() int { return cmdutil.Main(Run) }
+
+// Run runs hms-factors with args on the given streams.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return cmdutil.RunApp(ctx, App(), args, stdin, stdout, stderr)
+}
+
+// App is the definition of hms-factors: flags, help and actions.
+func App() *cli.App {
 	app := cmdutil.NewApp("hms-factors", "divisors and prime factors of numbers, in input order, in parallel")
 	app.UsageText = "hms-factors [options] [NUMBER...]\nhms-factors reduce [--summary] [--hadoop] < sorted.tsv"
 	app.Description = description
@@ -78,7 +87,7 @@ is reported on stderr naming the number, and the exit status is 1.`,
 		},
 		Action: reduce,
 	}}
-	return cmdutil.Run(app, os.Args)
+	return cmdutil.Prepare(app)
 }
 
 func factors(c *cli.Context) error {
@@ -98,18 +107,19 @@ func factors(c *cli.Context) error {
 		Name:        "hms-factors",
 		Unit:        "line",
 	}
-	if c.Bool("progress") && isTerminal(os.Stderr) {
-		opt.Progress = os.Stderr
+	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	if c.Bool("progress") && cmdutil.IsTerminal(stderr) {
+		opt.Progress = stderr
 	}
 	var st factorstream.Stats
 	if c.NArg() == 0 {
-		st, err = factorstream.Run(os.Stdin, os.Stdout, os.Stderr, opt)
+		st, err = factorstream.Run(c.App.Reader, stdout, stderr, opt)
 	} else {
-		st, err = factorArgs(c.Args().Slice(), opt)
+		st, err = factorArgs(c.Args().Slice(), stdout, stderr, opt)
 	}
 	if c.Bool("hadoop") {
-		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,numbers,%d\n", st.Numbers)
-		fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,invalid,%d\n", st.Invalid)
+		fmt.Fprintf(stderr, "reporter:counter:hms-factors,numbers,%d\n", st.Numbers)
+		fmt.Fprintf(stderr, "reporter:counter:hms-factors,invalid,%d\n", st.Invalid)
 	}
 	if err != nil {
 		if cmdutil.IsBrokenPipe(err) {
@@ -119,7 +129,7 @@ func factors(c *cli.Context) error {
 	}
 	if st.Invalid > 0 {
 		if opt.SkipInvalid {
-			fmt.Fprintf(os.Stderr, "hms-factors: skipped %d invalid %s\n", st.Invalid, plural(st.Invalid, "token"))
+			fmt.Fprintf(stderr, "hms-factors: skipped %d invalid %s\n", st.Invalid, cmdutil.Plural(st.Invalid, "token"))
 			return nil
 		}
 		return cmdutil.Partial
@@ -132,7 +142,7 @@ func factors(c *cli.Context) error {
 // too, but the stream would see only whitespace: the runs of arguments
 // between blank ones go through the stream in turn, and each blank one is
 // reported in its place.
-func factorArgs(args []string, opt factorstream.Options) (factorstream.Stats, error) {
+func factorArgs(args []string, stdout, stderr io.Writer, opt factorstream.Options) (factorstream.Stats, error) {
 	// Flag parsing stops at the first number; a "--" after it is no number
 	// either (GNU factor drops it too).
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -144,7 +154,7 @@ func factorArgs(args []string, opt factorstream.Options) (factorstream.Stats, er
 		if strings.TrimSpace(args[i]) == "" {
 			total.Invalid++
 			if !opt.SkipInvalid {
-				fmt.Fprintf(os.Stderr, "hms-factors: argument %d: %q is not a positive integer\n", i+1, args[i])
+				fmt.Fprintf(stderr, "hms-factors: argument %d: %q is not a positive integer\n", i+1, args[i])
 			}
 			i++
 			continue
@@ -155,7 +165,7 @@ func factorArgs(args []string, opt factorstream.Options) (factorstream.Stats, er
 			run = append(run, strings.ReplaceAll(args[j], "\n", " "))
 		}
 		opt.FirstLine = i + 1
-		st, err := factorstream.Run(strings.NewReader(strings.Join(run, "\n")+"\n"), os.Stdout, os.Stderr, opt)
+		st, err := factorstream.Run(strings.NewReader(strings.Join(run, "\n")+"\n"), stdout, stderr, opt)
 		total.Numbers += st.Numbers
 		total.Invalid += st.Invalid
 		if err != nil {
@@ -170,7 +180,8 @@ func reduce(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return cmdutil.Fatalf("reduce reads stdin and takes no arguments").WithHint("hms-factors reduce < sorted.tsv")
 	}
-	st, err := factorstream.Reduce(os.Stdin, os.Stdout, os.Stderr, factorstream.ReduceOptions{
+	stderr := c.App.ErrWriter
+	st, err := factorstream.Reduce(c.App.Reader, c.App.Writer, stderr, factorstream.ReduceOptions{
 		Name:    "hms-factors reduce",
 		Summary: c.Bool("summary"),
 	})
@@ -183,7 +194,7 @@ func reduce(c *cli.Context) error {
 			// these must not reuse the mapper's names (numbers, invalid).
 			{"keys", st.Numbers}, {"duplicates", st.Duplicates}, {"disagreements", st.Disagree}, {"bad_lines", st.Invalid},
 		} {
-			fmt.Fprintf(os.Stderr, "reporter:counter:hms-factors,%s,%d\n", kv.name, kv.n)
+			fmt.Fprintf(stderr, "reporter:counter:hms-factors,%s,%d\n", kv.name, kv.n)
 		}
 	}
 	if err != nil {
@@ -193,7 +204,7 @@ func reduce(c *cli.Context) error {
 		return cmdutil.Fatalf("%v", err)
 	}
 	if c.Bool("summary") {
-		st.WriteSummary(os.Stderr)
+		st.WriteSummary(stderr)
 	}
 	if st.Invalid > 0 || st.Disagree > 0 {
 		return cmdutil.Partial
@@ -202,15 +213,3 @@ func reduce(c *cli.Context) error {
 }
 
 var negativeNumberFlag = regexp.MustCompile(`^flag provided but not defined: -[0-9]`)
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-func plural(n int64, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
-}

@@ -5,11 +5,10 @@ package recvcmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -50,9 +49,16 @@ Exit status 1: some messages were dead-lettered (see stderr). Exit status
 2: a fatal error (bad URL or credentials, queue declaration refused, broker
 gone for longer than --retry-for, --exec command not found).`
 
-// Main runs hms-recv with os.Args and returns its exit status.
-func Main() int {
-	amqpcli.UseVerboseV()
+// Main runs hms-recv as the process.
+func Main() int { return cmdutil.Main(Run) }
+
+// Run runs hms-recv with args on the given streams; ctx ends it as SIGINT does.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return cmdutil.RunApp(ctx, App(), args, stdin, stdout, stderr)
+}
+
+// App is the definition of hms-recv: flags, help and action.
+func App() *cli.App {
 	app := cmdutil.NewApp("hms-recv", "consume from RabbitMQ to stdout or to a command, acking only what was handled")
 	app.UsageText = "hms-recv --queue Q [flags] > lines\nhms-recv --queue Q --exec CMD [--batch N] [flags]"
 	app.Description = description
@@ -72,7 +78,7 @@ func Main() int {
 		&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"}, Usage: "keyring `FILE` for --verify (hms-sign key files concatenated)"},
 	}, amqpcli.Flags()...)
 	app.Action = run
-	return cmdutil.Run(app, os.Args)
+	return cmdutil.Prepare(app)
 }
 
 func run(c *cli.Context) error {
@@ -153,13 +159,13 @@ func run(c *cli.Context) error {
 		return amqpcli.Fatal(err)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := c.Context
+	stderr := c.App.ErrWriter
 	cons := amqprecv.NewConsumer(cfg)
 	defer cons.Close()
 	if err := cons.Connect(ctx); err != nil {
 		if ctx.Err() != nil {
-			return nil
+			return cmdutil.Stopped(ctx, "")
 		}
 		return amqpcli.Fatal(err)
 	}
@@ -167,7 +173,7 @@ func run(c *cli.Context) error {
 	st := &cons.Stats
 	stopProgress := func() {}
 	if c.Bool("progress") {
-		stopProgress = clilog.Progress(os.Stderr, 500*time.Millisecond, st.Acked.Load, func() string {
+		stopProgress = clilog.Progress(stderr, 500*time.Millisecond, st.Acked.Load, "msg", func() string {
 			return fmt.Sprintf("hms-recv: acked %d, dead-lettered %d, requeued %d", st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load())
 		})
 	}
@@ -176,15 +182,16 @@ func run(c *cli.Context) error {
 		err = cons.ToCommand(ctx, amqprecv.ExecOptions{
 			Options: opt, Command: cmd, Batch: c.Int("batch"), BatchWait: c.Duration("batch-wait"),
 			RejectCodes: reject, BackoffMin: c.Duration("backoff"),
+			Stdout: c.App.Writer, Stderr: stderr,
 		})
 	} else {
-		err = cons.ToWriter(ctx, os.Stdout, opt)
+		err = cons.ToWriter(ctx, c.App.Writer, opt)
 	}
 	stopProgress()
 	cons.Close()
 	if c.Bool("verbose") {
 		el := time.Since(start)
-		fmt.Fprintf(os.Stderr, "hms-recv: acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s\n",
+		fmt.Fprintf(stderr, "hms-recv: acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s\n",
 			st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), st.Lost.Load(), st.Reconnects.Load(),
 			float64(st.Acked.Load())/el.Seconds())
 	}
@@ -193,6 +200,8 @@ func run(c *cli.Context) error {
 		return err
 	case err != nil:
 		return amqpcli.Fatal(err)
+	case ctx.Err() != nil:
+		return cmdutil.Stopped(ctx, "")
 	case st.DeadLettered.Load() > 0:
 		return cmdutil.Partial
 	}

@@ -9,11 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
+	"io"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -48,9 +46,16 @@ too long), the others were confirmed. Exit status 2: nothing more could be
 done (bad URL or credentials, missing queue with --no-declare, broker gone
 for longer than --retry-for, interrupted); the summary says how far it got.`
 
-// Main runs hms-send with os.Args and returns its exit status.
-func Main() int {
-	amqpcli.UseVerboseV()
+// Main runs hms-send as the process.
+func Main() int { return cmdutil.Main(Run) }
+
+// Run runs hms-send with args on the given streams; ctx ends it as SIGINT does.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return cmdutil.RunApp(ctx, App(), args, stdin, stdout, stderr)
+}
+
+// App is the definition of hms-send: flags, help and action.
+func App() *cli.App {
 	app := cmdutil.NewApp("hms-send", "publish lines to RabbitMQ, with publisher confirms")
 	app.UsageText = "hms-send --queue Q [flags] < lines\nhms-send --exchange X --routing-key K [flags] < lines"
 	app.Description = description
@@ -65,12 +70,12 @@ func Main() int {
 		&cli.IntFlag{Name: "max-size", Value: amqpsend.MaxSize, Usage: "longest line in `BYTES`; longer lines are errors"},
 	}, amqpcli.Flags()...)
 	app.Action = run
-	return cmdutil.Run(app, os.Args)
+	return cmdutil.Prepare(app)
 }
 
 func run(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return cmdutil.Fatalf("unexpected argument %q: hms-send reads stdin", c.Args().First()).WithHint("see 'hms-send --help'")
+	if err := cmdutil.NoArgs(c, "hms-send reads stdin"); err != nil {
+		return err
 	}
 	log, err := amqpcli.Logger(c)
 	if err != nil {
@@ -132,7 +137,7 @@ func run(c *cli.Context) error {
 	if path := c.String("failed"); path != "" {
 		// Not the input itself (hms-send --failed rest < rest, to finish an
 		// earlier run): creating it would lose every line before it is read.
-		f, err := cmdutil.CreateOutput("--failed", path)
+		f, err := cmdutil.CreateOutput("--failed", path, c.App.Reader)
 		if err != nil {
 			return err
 		}
@@ -140,8 +145,8 @@ func run(c *cli.Context) error {
 		failed = bufio.NewWriter(f)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := c.Context
+	stderr := c.App.ErrWriter
 
 	var idb [6]byte
 	rand.Read(idb[:])
@@ -151,7 +156,7 @@ func run(c *cli.Context) error {
 	badLines := make(chan *amqpsend.LineError, 64)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- amqpsend.ReadLines(os.Stdin, c.Int("max-size"), runID+"-", lines,
+		readErr <- amqpsend.ReadLines(c.App.Reader, c.Int("max-size"), runID+"-", lines,
 			func(e *amqpsend.LineError) { badLines <- e }, ctx.Done())
 		close(badLines)
 	}()
@@ -186,7 +191,7 @@ func run(c *cli.Context) error {
 	}
 	stopProgress := func() {}
 	if c.Bool("progress") {
-		stopProgress = clilog.Progress(os.Stderr, 500*time.Millisecond, p.Stats.Confirmed.Load, func() string {
+		stopProgress = clilog.Progress(stderr, 500*time.Millisecond, p.Stats.Confirmed.Load, "msg", func() string {
 			return fmt.Sprintf("hms-send: read %d, confirmed %d", p.Stats.Read.Load(), p.Stats.Confirmed.Load())
 		})
 	}
@@ -235,10 +240,10 @@ func run(c *cli.Context) error {
 		p.Stats.Republished.Load(), p.Stats.Reconnects.Load(), float64(p.Stats.Confirmed.Load())/el.Seconds())
 	notAll := failedN > 0 || rejected > 0 || runErr != nil || rerr != nil
 	if notAll || c.Bool("verbose") {
-		fmt.Fprintf(os.Stderr, "hms-send: %s\n", summary)
+		fmt.Fprintf(stderr, "hms-send: %s\n", summary)
 	}
 	if failedN > 0 && failed != nil {
-		fmt.Fprintf(os.Stderr, "hms-send: the %d lines not confirmed are in %s\n", failedN, c.String("failed"))
+		fmt.Fprintf(stderr, "hms-send: the %d lines not confirmed are in %s\n", failedN, c.String("failed"))
 	}
 	switch {
 	case writeErr != nil:
@@ -249,7 +254,7 @@ func run(c *cli.Context) error {
 		return cmdutil.Fatalf("reading stdin: %v", rerr)
 	case ctx.Err() != nil:
 		lastLine = max(lastLine, p.Stats.LastLine.Load())
-		return cmdutil.Fatalf("interrupted: the input after line %d was not read", lastLine).
+		return cmdutil.Stopped(ctx, "the input after line %d was not read", lastLine).
 			WithHint(fmt.Sprintf("resume with: tail -n +%d INPUT | hms-send ...", lastLine+1))
 	case notAll:
 		return cmdutil.Partial

@@ -5,6 +5,7 @@ package signcmd
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -49,18 +50,23 @@ Secrets are read from files only: --key FILE (or HMS_KEY_FILE) and
 of data + key). It covers neither operation nor origin, has no id or time,
 and one key is shared by everyone: use it only to migrate.`
 
-// Main runs hms-sign with os.Args and returns its exit status.
-func Main() int {
+// Main runs hms-sign as the process.
+func Main() int { return cmdutil.Main(Run) }
+
+// Run runs hms-sign with args on the given streams; ctx ends it as SIGINT does.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	message.Warnf = func(format string, args ...any) {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", name, fmt.Sprintf(format, args...))
+	}
+	return cmdutil.RunApp(ctx, App(), args, stdin, stdout, stderr)
+}
+
+// App is the definition of hms-sign: its subcommands, flags and help.
+func App() *cli.App {
 	app := cmdutil.NewApp(name, "sign and verify message envelopes (HMAC-SHA256, per-origin keys)")
 	app.Description = description
 	app.Commands = []*cli.Command{keygenCmd(), signCmd(), verifyCmd()}
-	for _, c := range app.Commands {
-		c.CustomHelpTemplate = cli.CommandHelpTemplate + cmdutil.ExitCodesHelp + "\n"
-	}
-	message.Warnf = func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "%s: warning: %s\n", name, fmt.Sprintf(format, args...))
-	}
-	return cmdutil.Run(app, os.Args)
+	return cmdutil.Prepare(app)
 }
 
 var (
@@ -83,12 +89,15 @@ func keygenCmd() *cli.Command {
 with a 32-byte secret from the system's random source. The file must not
 exist yet. Concatenate key files to make a keyring; delete a line to revoke.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "kid", Required: true, Usage: "key `ID`, 1-64 of [A-Za-z0-9._-]; put a date in it to ease rotation"},
-			&cli.StringFlag{Name: "origin", Required: true, Usage: "the `ORIGIN` this key signs for: [a-z][a-z0-9-]* (artisan, central-office, worker, …)"},
+			&cli.StringFlag{Name: "kid", Usage: "key `ID`, 1-64 of [A-Za-z0-9._-]; put a date in it to ease rotation"},
+			&cli.StringFlag{Name: "origin", Usage: "the `ORIGIN` this key signs for: [a-z][a-z0-9-]* (artisan, central-office, worker, …)"},
 			&cli.StringFlag{Name: "subject", Usage: "who within the origin the key speaks for, e.g. an artisan's `OID`"},
-			&cli.StringFlag{Name: "out", Required: true, Usage: "write the key to `FILE` (created with mode 0600)"},
+			&cli.StringFlag{Name: "out", Usage: "write the key to `FILE` (created with mode 0600)"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := cmdutil.Require(c, "kid", "origin", "out"); err != nil {
+				return err
+			}
 			if c.NArg() > 0 {
 				return usageErr(c, "unexpected argument %q", c.Args().First())
 			}
@@ -103,14 +112,14 @@ exist yet. Concatenate key files to make a keyring; delete a line to revoke.`,
 				}
 				return cmdutil.Fatalf("%v", err)
 			}
-			fmt.Fprintf(os.Stderr, "%s: wrote key %s to %s\n", name, k, out)
+			fmt.Fprintf(c.App.ErrWriter, "%s: wrote key %s to %s\n", name, k, out)
 			return nil
 		},
 	}
 }
 
 func usageErr(c *cli.Context, format string, args ...any) error {
-	return cmdutil.Fatalf(format, args...).WithHint("see '" + name + " " + c.Command.Name + " --help'")
+	return cmdutil.UsageErrorf(c, format, args...)
 }
 
 func signCmd() *cli.Command {
@@ -130,7 +139,7 @@ without the final newline, are the key) and --origin sets the origin field,
 which the legacy signature does not cover.`,
 		Flags: []cli.Flag{
 			keyFlag,
-			&cli.StringFlag{Name: "operation", Required: true, Usage: "the `OP` each envelope asks for (create, update, delete, factor, …)"},
+			&cli.StringFlag{Name: "operation", Usage: "the `OP` each envelope asks for (create, update, delete, factor, …)"},
 			&cli.BoolFlag{Name: "raw", Usage: "take each line as a JSON string rather than parsing it"},
 			&cli.IntFlag{Name: "chunk", Value: 1, Usage: "put `N` consecutive lines into one envelope, as an array"},
 			schemeFlag,
@@ -225,7 +234,7 @@ func (fs flushers) Flush() error {
 	return nil
 }
 
-func newOutput() *output { return &output{w: bufio.NewWriterSize(os.Stdout, 64<<10)} }
+func newOutput(w io.Writer) *output { return &output{w: bufio.NewWriterSize(w, 64<<10)} }
 
 // readError is the error for a failed read of the input, which may be a
 // failed flush of the output before it (lines.FlushBeforeRead).
@@ -251,6 +260,9 @@ func (o *output) flush(err error) error {
 }
 
 func sign(c *cli.Context) error {
+	if err := cmdutil.Require(c, "operation"); err != nil {
+		return err
+	}
 	if c.NArg() > 0 {
 		return usageErr(c, "unexpected argument %q (input is read from stdin)", c.Args().First())
 	}
@@ -298,8 +310,8 @@ func sign(c *cli.Context) error {
 		}
 	}
 
-	out := newOutput()
-	in := lines.NewReader(lines.FlushBeforeRead(os.Stdin, out.w), message.MaxLineSize)
+	out := newOutput(c.App.Writer)
+	in := lines.NewReader(lines.FlushBeforeRead(c.App.Reader, out.w), message.MaxLineSize)
 	raw := c.Bool("raw")
 	var p strictjson.Parser
 	var data, buf []byte
@@ -307,11 +319,11 @@ func sign(c *cli.Context) error {
 	n, rejected := 0, false
 	reject := func(line int64, format string, args ...any) {
 		rejected = true
-		fmt.Fprintf(os.Stderr, "%s: line %d: %s\n", name, line, fmt.Sprintf(format, args...))
+		fmt.Fprintf(c.App.ErrWriter, "%s: line %d: %s\n", name, line, fmt.Sprintf(format, args...))
 	}
 	rejectLines := func(first, last int64, err error) {
 		rejected = true
-		fmt.Fprintf(os.Stderr, "%s: lines %d-%d: %v\n", name, first, last, err)
+		fmt.Fprintf(c.App.ErrWriter, "%s: lines %d-%d: %v\n", name, first, last, err)
 	}
 	emit := func() error {
 		if n == 0 {
@@ -515,20 +527,20 @@ func verify(c *cli.Context) error {
 
 	var rejects *bufio.Writer
 	if path := c.String("rejects"); path != "" {
-		f, err := cmdutil.CreateOutput("--rejects", path)
+		f, err := cmdutil.CreateOutput("--rejects", path, c.App.Reader)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		rejects = bufio.NewWriter(f)
 	}
-	stderr := bufio.NewWriter(os.Stderr)
+	stderr := bufio.NewWriter(c.App.ErrWriter)
 	defer stderr.Flush()
 
-	out := newOutput()
+	out := newOutput(c.App.Writer)
 	// Valid envelopes and the reasons for rejected ones go out before
 	// verify waits for more input, so a never-ending stream keeps moving.
-	in := lines.NewReader(lines.FlushBeforeRead(os.Stdin, flushers{out.w, stderr}), message.MaxLineSize)
+	in := lines.NewReader(lines.FlushBeforeRead(c.App.Reader, flushers{out.w, stderr}), message.MaxLineSize)
 	rejected := false
 	reject := func(lineNo int64, line []byte, length int64, err error) error {
 		rejected = true

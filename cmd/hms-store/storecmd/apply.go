@@ -11,10 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"sync"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,8 +20,6 @@ import (
 	"github.com/hms-toolkit/hms/pkg/message"
 	"github.com/hms-toolkit/hms/pkg/message/legacy"
 )
-
-func init() { extraCommands = append(extraCommands, applyCommand()) }
 
 const applyDescription = `The Artisan Gateway: each stdin line is a signed envelope asking to create,
 update or delete an artisan, product or order; apply verifies it, checks it
@@ -56,8 +50,9 @@ artisan's ownership of records is not checked. Use it only to migrate.
 
 Rejections are handled outcomes: the exit status is 0 when every line was
 applied (or had been) or rejected, and 2 only when the database failed, on
-usage errors, or when SIGINT/SIGTERM stopped it between two lines; so
-'hms-recv --exec' requeues the batch and it is retried.`
+usage errors; so 'hms-recv --exec' requeues the batch and it is retried.
+SIGINT/SIGTERM stop apply between two lines: the line in progress is
+finished (for up to --stop-grace), and the exit status is 130 or 143.`
 
 func applyCommand() *cli.Command {
 	return &cli.Command{
@@ -72,8 +67,8 @@ func applyCommand() *cli.Command {
 				Usage: "`SCHEME`: hms, or legacy for the Python hms_sys format (origin unauthenticated, see above)"},
 			&cli.StringFlag{Name: "key", EnvVars: []string{"HMS_KEY_FILE"},
 				Usage: "--scheme legacy: the shared legacy key text in `FILE`"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"},
-				Usage: "report every message and a summary on stderr"},
+			cmdutil.VerboseFlag("report every message and a summary on stderr"),
+			cmdutil.StopGraceFlag(),
 		),
 		Action: runApply,
 	}
@@ -91,8 +86,8 @@ type applyEnvelope struct {
 }
 
 func runApply(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return cmdutil.Fatalf("apply reads stdin and takes no arguments (got %q)", c.Args().First())
+	if err := cmdutil.NoArgs(c, "apply reads stdin"); err != nil {
+		return err
 	}
 	verify, err := applyVerifier(c)
 	if err != nil {
@@ -103,7 +98,10 @@ func runApply(c *cli.Context) error {
 		return err
 	}
 	defer closeClient(cl)
-	ctx := c.Context
+	// A signal stops apply between two lines (c.Context); the database work
+	// of the line in progress, its lease included, runs on for the grace.
+	ctx, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
+	defer cancel()
 	st := gatewaystore.New(cl.Database())
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
@@ -120,20 +118,6 @@ func runApply(c *cli.Context) error {
 
 	var n, applied, again, rejected int
 
-	// SIGINT/SIGTERM stop apply between two lines, never inside one (the
-	// database work of a line, its lease included, runs to its end), with
-	// exit status 2 so that hms-recv requeues the batch; the lines already
-	// done are recognised as such when it comes back.
-	var busy sync.Mutex
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		<-sigs
-		busy.Lock()
-		fmt.Fprintf(c.App.ErrWriter, "hms-store: apply: interrupted after line %d; the rest was not applied\n", n)
-		os.Exit(cmdutil.ExitFatal)
-	}()
 	stderr := c.App.ErrWriter
 	report := func(lineNo int, line []byte, env applyEnvelope, req *gateway.Request, reason string) error {
 		rejected++
@@ -156,9 +140,10 @@ func runApply(c *cli.Context) error {
 		return nil
 	}
 
-	err = eachLine(os.Stdin, message.MaxLineSize, func(line []byte, tooLong bool) error {
-		busy.Lock()
-		defer busy.Unlock()
+	err = eachLine(c.App.Reader, message.MaxLineSize, func(line []byte, tooLong bool) error {
+		if c.Context.Err() != nil {
+			return cmdutil.Stopped(c.Context, "after line %d; the rest was not applied", n)
+		}
 		n++
 		if tooLong {
 			return report(n, line, applyEnvelope{}, nil, fmt.Sprintf("line longer than %d bytes", message.MaxLineSize))
@@ -177,6 +162,9 @@ func runApply(c *cli.Context) error {
 			return err
 		}, retried)
 		if err != nil {
+			if c.Context.Err() != nil {
+				return cmdutil.Stopped(c.Context, "line %d (id %s) was not applied (%v); the lines before it were", n, env.id, context.Cause(ctx))
+			}
 			return cmdutil.Fatalf("line %d (id %s): database: %v", n, env.id, err).
 				WithHint("nothing after this line was applied; the batch can be retried safely (each id takes effect once)")
 		}

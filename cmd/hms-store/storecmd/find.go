@@ -2,7 +2,6 @@ package storecmd
 
 import (
 	"bufio"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -10,10 +9,6 @@ import (
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 	"github.com/hms-toolkit/hms/pkg/store"
 )
-
-func init() {
-	extraCommands = append(extraCommands, findCommand())
-}
 
 func findCommand() *cli.Command {
 	return &cli.Command{
@@ -87,10 +82,7 @@ func find(c *cli.Context) error {
 		return err
 	}
 	defer closeClient(cl)
-	w := bufio.NewWriterSize(os.Stdout, 64<<10)
-	if c.App.Writer != nil {
-		w.Reset(c.App.Writer)
-	}
+	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	_, err = cl.Find(c.Context, q, func(line []byte) error {
 		_, err := w.Write(append(line, '\n'))
 		return err

@@ -5,20 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 	"github.com/hms-toolkit/hms/pkg/store"
 )
-
-func init() {
-	extraCommands = append(extraCommands, insertCommand(), upsertCommand())
-}
 
 func collectionFlag() cli.Flag {
 	return &cli.StringFlag{Name: "collection", Aliases: []string{"c"}, Required: true,
@@ -127,9 +119,8 @@ func load(c *cli.Context, o store.LoadOptions) error {
 	}
 	defer closeClient(cl)
 	// SIGINT/SIGTERM: stop reading, store what was read, print the summary.
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	st, err := cl.Load(ctx, stdin(c), o)
+	ctx := c.Context
+	st, err := cl.Load(ctx, c.App.Reader, o)
 	summary := fmt.Sprintf("%s: read %d, inserted %d", name, st.Read, st.Inserted)
 	if o.Mode != store.Insert {
 		summary += fmt.Sprintf(", updated %d", st.Updated)
@@ -142,11 +133,11 @@ func load(c *cli.Context, o store.LoadOptions) error {
 		case errors.Is(err, store.ErrIndex):
 			return e.WithHint("remove the duplicate keys, or pass --no-index")
 		case errors.Is(err, context.Canceled) && st.Failed == 0:
-			return cmdutil.Fatalf("interrupted: stopped reading; every line read was handled")
+			return cmdutil.Stopped(ctx, "stopped reading; every line read was handled")
 		case errors.Is(err, context.Canceled):
-			return cmdutil.Fatalf("interrupted: %d %s read were not stored", st.Failed, lines(st.Failed))
+			return cmdutil.Stopped(ctx, "%d %s read were not stored", st.Failed, cmdutil.Plural(st.Failed, "line"))
 		case st.Failed > 0:
-			return e.WithHint(fmt.Sprintf("%d %s read were not stored; run again with the same input, what is stored counts as already present", st.Failed, lines(st.Failed)))
+			return e.WithHint(fmt.Sprintf("%d %s read were not stored; run again with the same input, what is stored counts as already present", st.Failed, cmdutil.Plural(st.Failed, "line")))
 		}
 		return e
 	}
@@ -155,20 +146,4 @@ func load(c *cli.Context, o store.LoadOptions) error {
 		return cmdutil.Partial
 	}
 	return nil
-}
-
-// lines is "line" or "lines" for n.
-func lines(n int64) string {
-	if n == 1 {
-		return "line"
-	}
-	return "lines"
-}
-
-// stdin is the App's reader (os.Stdin unless a test set it).
-func stdin(c *cli.Context) io.Reader {
-	if c.App.Reader != nil {
-		return c.App.Reader
-	}
-	return os.Stdin
 }

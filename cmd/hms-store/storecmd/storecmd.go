@@ -1,32 +1,13 @@
-// Package storecmd is the command line of hms-store. Main is separate from
-// package main so the testscript harness can run it in-process.
-//
-// Subcommands live one per file. A file adds its own with an init that
-// appends to extraCommands, and reuses the connection flags and connect:
-//
-//	func init() { extraCommands = append(extraCommands, applyCommand()) }
-//
-//	func applyCommand() *cli.Command {
-//		return &cli.Command{
-//			Name:  "apply",
-//			Flags: append(connFlags(), &cli.StringFlag{Name: "..."}),
-//			Action: func(c *cli.Context) error {
-//				cl, err := connect(c) // a *cmdutil.Error (exit 2) if unreachable
-//				if err != nil {
-//					return err
-//				}
-//				defer cl.Close(context.Background())
-//				...
-//			},
-//		}
-//	}
+// Package storecmd is the command line of hms-store, one file per
+// subcommand (insert and upsert in load.go, find, apply), each a function
+// returning its *cli.Command that App lists. They share the connection
+// flags (connFlags) and connect.
 package storecmd
 
 import (
 	"context"
 	"errors"
-	"os"
-	"sort"
+	"io"
 	"strings"
 	"time"
 
@@ -36,28 +17,25 @@ import (
 	"github.com/hms-toolkit/hms/pkg/store"
 )
 
-// extraCommands are the subcommands defined in this package's files; each
-// file appends its own in init. Main sorts them by name.
-var extraCommands []*cli.Command
-
 const usage = "persist JSON lines into MongoDB idempotently, and read them back"
 
-// Main runs hms-store with os.Args and returns its exit status.
-func Main() int {
+// Main runs hms-store as the process.
+func Main() int { return cmdutil.Main(Run) }
+
+// Run runs hms-store with args on the given streams; ctx ends it as SIGINT does.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return cmdutil.RunApp(ctx, App(), args, stdin, stdout, stderr)
+}
+
+// App is the definition of hms-store: its subcommands, flags and help.
+func App() *cli.App {
 	app := cmdutil.NewApp("hms-store", usage)
 	app.Description = `Each line of stdin is a JSON object, stored as one document; find prints
 documents as JSON lines. The same JSON values come back: see docs/hms-store.md
 for the exact JSON/BSON mapping. Connection: --uri or MONGODB_URI; the
 database is --db, else the one named in the URI path, else "hms".`
-	cmds := append([]*cli.Command(nil), extraCommands...)
-	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
-	app.Commands = cmds
-	for _, c := range cmds {
-		if c.CustomHelpTemplate == "" {
-			c.CustomHelpTemplate = cli.CommandHelpTemplate + cmdutil.ExitCodesHelp + "\n"
-		}
-	}
-	return cmdutil.Run(app, os.Args)
+	app.Commands = []*cli.Command{applyCommand(), findCommand(), insertCommand(), upsertCommand()}
+	return cmdutil.Prepare(app)
 }
 
 // Connection flag names, for commands that read them.
