@@ -55,9 +55,6 @@ func Main() int { return cmdutil.Main(Run) }
 
 // Run runs hms-sign with args on the given streams; ctx ends it as SIGINT does.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	message.Warnf = func(format string, args ...any) {
-		fmt.Fprintf(stderr, "%s: warning: %s\n", name, fmt.Sprintf(format, args...))
-	}
 	return cmdutil.RunApp(ctx, App(), args, stdin, stdout, stderr)
 }
 
@@ -116,6 +113,11 @@ exist yet. Concatenate key files to make a keyring; delete a line to revoke.`,
 			return nil
 		},
 	}
+}
+
+// warnings has key-file warnings printed on c's stderr.
+func warnings(c *cli.Context) message.LoadOption {
+	return message.OnWarning(func(msg string) { fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", name, msg) })
 }
 
 func usageErr(c *cli.Context, format string, args ...any) error {
@@ -206,8 +208,8 @@ func noKeyErr(c *cli.Context, what string) error {
 }
 
 // readLegacyKey returns the legacy key text in path, without a final newline.
-func readLegacyKey(path string) ([]byte, error) {
-	b, err := legacy.LoadKey(path)
+func readLegacyKey(path string, warn message.LoadOption) ([]byte, error) {
+	b, err := legacy.LoadKey(path, warn)
 	if err != nil {
 		e := cmdutil.Fatalf("%v", err)
 		if strings.Contains(err.Error(), "an hms key") {
@@ -284,7 +286,7 @@ func sign(c *cli.Context) error {
 	}
 	var signLine func(dst, data []byte) ([]byte, error)
 	if isLegacy {
-		key, err := readLegacyKey(keyPath)
+		key, err := readLegacyKey(keyPath, warnings(c))
 		if err != nil {
 			return err
 		}
@@ -297,7 +299,7 @@ func sign(c *cli.Context) error {
 		if c.IsSet("origin") {
 			return usageErr(c, "--origin is for --scheme legacy; an hms envelope's origin comes from its key")
 		}
-		key, err := message.LoadKey(keyPath)
+		key, err := message.LoadKey(keyPath, warnings(c))
 		if err != nil {
 			return cmdutil.Fatalf("%v", err)
 		}
@@ -490,7 +492,7 @@ func verify(c *cli.Context) error {
 		if c.String("key") == "" {
 			return noKeyErr(c, "key")
 		}
-		key, err := readLegacyKey(c.String("key"))
+		key, err := readLegacyKey(c.String("key"), warnings(c))
 		if err != nil {
 			return err
 		}
@@ -505,10 +507,10 @@ func verify(c *cli.Context) error {
 		var kr *message.Keyring
 		switch {
 		case c.String("keyring") != "":
-			kr, err = message.LoadKeyring(c.String("keyring"))
+			kr, err = message.LoadKeyring(c.String("keyring"), warnings(c))
 		case c.String("key") != "":
 			var k *message.Key
-			if k, err = message.LoadKey(c.String("key")); err == nil {
+			if k, err = message.LoadKey(c.String("key"), warnings(c)); err == nil {
 				kr, err = message.NewKeyring(k)
 			}
 		default:

@@ -37,7 +37,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"unicode/utf16"
@@ -407,18 +406,15 @@ func AppendPyFloat(dst []byte, f float64) []byte {
 }
 
 // LoadKey reads a legacy key file: the key text, whose UTF-8 bytes are the
-// key, without the file's final newline. Like message.LoadKey it calls
-// message.Warnf when the file is readable by group or others. It refuses
-// an hms key file, a likely mix-up.
-func LoadKey(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// key, without the file's final newline. Like message.LoadKey it warns when
+// the file is readable by group or others (see message.OnWarning). It
+// refuses an hms key file, a likely mix-up.
+func LoadKey(path string, opts ...message.LoadOption) ([]byte, error) {
+	f, err := message.OpenKeyFile(path, opts...)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-		message.Warnf("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
-	}
 	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
 		return nil, err
