@@ -190,21 +190,31 @@ func FuzzTS(f *testing.F) {
 	}
 	f.Add("9999-12-31T23:59:59Z", int64(1795003200), uint32(0), int64(math.MaxInt64))
 	f.Fuzz(func(t *testing.T, s string, nowSec int64, nowNs uint32, maxAge int64) {
-		got, err := parseTS([]byte(s))
-		units, scale, ok := refParse(s)
-		if (err == nil) != ok {
-			t.Fatalf("parseTS(%q): %v, reference ok=%v", s, err, ok)
-		}
-		if !ok || maxAge <= 0 {
-			return
-		}
-		// Any now that time.Time holds around the years of a ts.
-		now := time.Unix(nowSec%(400_000*365*86400), int64(nowNs%1e9)).UTC()
-		want := refJudge(units, scale, now, time.Duration(maxAge))
-		if r := reasonOf(checkAge(got, now, time.Duration(maxAge), nil)); r != want {
-			t.Fatalf("ts %s, now %v, max age %v: %q, want %q", s, now, time.Duration(maxAge), r, want)
-		}
+		checkTS(t, s, nowSec, nowNs, maxAge)
 	})
+}
+
+// checkTS checks parseTS and checkAge on s against the reference, at a now
+// made of nowSec and nowNs: any time that time.Time holds around the years
+// of a ts or, when nowNs is odd, right at a boundary (the ts ± maxAge,
+// give or take a few nanoseconds).
+func checkTS(t *testing.T, s string, nowSec int64, nowNs uint32, maxAge int64) {
+	got, err := parseTS([]byte(s))
+	units, scale, ok := refParse(s)
+	if (err == nil) != ok {
+		t.Fatalf("parseTS(%q): %v, reference ok=%v", s, err, ok)
+	}
+	if !ok || maxAge <= 0 {
+		return
+	}
+	now := time.Unix(nowSec%(400_000*365*86400), int64(nowNs%1e9)).UTC()
+	if nowNs&1 == 1 {
+		now = got.t.Add(time.Duration(maxAge) * time.Duration(nowNs&2-1)).Add(time.Duration(nowSec % 3))
+	}
+	want := refJudge(units, scale, now, time.Duration(maxAge))
+	if r := reasonOf(checkAge(got, now, time.Duration(maxAge), nil)); r != want {
+		t.Fatalf("ts %s, now %v, max age %v: %q, want %q", s, now, time.Duration(maxAge), r, want)
+	}
 }
 
 // FuzzTSAge is FuzzTS on well-formed times: every field in or near its
@@ -220,24 +230,7 @@ func FuzzTSAge(f *testing.F) {
 			s += "." + (digits + strings.Repeat("0", n))[:n]
 		}
 		s += "Z"
-		got, err := parseTS([]byte(s))
-		units, scale, ok := refParse(s)
-		if (err == nil) != ok {
-			t.Fatalf("parseTS(%q): %v, reference ok=%v", s, err, ok)
-		}
-		if !ok || maxAge <= 0 {
-			return
-		}
-		now := time.Unix(nowSec%(400_000*365*86400), int64(nowNs%1e9)).UTC()
-		if nowNs&1 == 1 {
-			// Right at a boundary: now is the ts ± the maximum age, give
-			// or take a few nanoseconds.
-			now = got.t.Add(time.Duration(maxAge) * time.Duration(nowNs&2-1)).Add(time.Duration(nowSec % 3))
-		}
-		want := refJudge(units, scale, now, time.Duration(maxAge))
-		if r := reasonOf(checkAge(got, now, time.Duration(maxAge), nil)); r != want {
-			t.Fatalf("ts %s, now %v, max age %v: %q, want %q", s, now, time.Duration(maxAge), r, want)
-		}
+		checkTS(t, s, nowSec, nowNs, maxAge)
 	})
 }
 

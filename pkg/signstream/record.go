@@ -5,6 +5,7 @@ import (
 	"errors"
 	"unicode/utf8"
 
+	"github.com/hms-toolkit/hms/pkg/lines"
 	"github.com/hms-toolkit/hms/pkg/message"
 )
 
@@ -26,7 +27,8 @@ type Record struct {
 func RecordOf(r Reject) Record {
 	rec := Record{Line: r.First, Length: r.Length, Reason: string(message.ReasonMalformed), Error: r.Err.Error()}
 	var ve *message.VerifyError
-	if _, ok := tooLong(r.Err); ok {
+	var tl *lines.TooLongError
+	if errors.As(r.Err, &tl) {
 		rec.Reason = string(message.ReasonTooLong)
 	} else if errors.As(r.Err, &ve) {
 		rec.ID, rec.Reason = ve.ID, string(ve.Reason)

@@ -51,10 +51,6 @@ func Sign(ctx context.Context, r io.Reader, w io.Writer, opt SignOptions) (Stats
 	}
 	for {
 		line, err := s.next()
-		if tl, ok := tooLong(err); ok {
-			s.reject(Reject{First: s.in.Line(), Last: s.in.Line(), Err: tl, Length: tl.Len}, 1)
-			continue
-		}
 		if err != nil {
 			if err == io.EOF || errors.Is(err, errStopped) {
 				// The lines of a partial chunk were read: sign them.

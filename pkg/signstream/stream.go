@@ -101,25 +101,29 @@ func newLoop(ctx context.Context, r io.Reader, w io.Writer, extra flusher, onRej
 	return l
 }
 
-// next returns the next line, a *lines.TooLongError (the line was skipped),
-// io.EOF, or the error that ends the run.
+// next returns the next line, io.EOF, or the error that ends the run. A
+// line over the limit is skipped unread and rejected on the way.
 func (l *loop) next() ([]byte, error) {
-	line, err := l.in.Next()
-	var tl *lines.TooLongError
-	switch {
-	case err == nil || errors.As(err, &tl):
-		l.stats.Lines++
-		return line, err
-	case err == io.EOF:
-		return nil, err
-	case errors.Is(err, errStopped):
-		return nil, err
+	for {
+		line, err := l.in.Next()
+		var tl *lines.TooLongError
+		switch {
+		case err == nil:
+			l.stats.Lines++
+			return line, nil
+		case errors.As(err, &tl):
+			l.stats.Lines++
+			l.reject(Reject{First: l.in.Line(), Last: l.in.Line(), Err: tl, Length: tl.Len}, 1)
+			continue
+		case err == io.EOF, errors.Is(err, errStopped):
+			return nil, err
+		}
+		var fe *lines.FlushError
+		if errors.As(err, &fe) {
+			return nil, &WriteError{fe.Err}
+		}
+		return nil, &ReadError{err}
 	}
-	var fe *lines.FlushError
-	if errors.As(err, &fe) {
-		return nil, &WriteError{fe.Err}
-	}
-	return nil, &ReadError{err}
 }
 
 // reject reports r, which stands for n lines.
@@ -153,10 +157,4 @@ func (l *loop) finish(ctx context.Context, err error) (Stats, error) {
 		err = &WriteError{ferr}
 	}
 	return l.stats, err
-}
-
-func tooLong(err error) (*lines.TooLongError, bool) {
-	var tl *lines.TooLongError
-	ok := errors.As(err, &tl)
-	return tl, ok
 }

@@ -35,10 +35,6 @@ func Verify(ctx context.Context, r io.Reader, w io.Writer, opt VerifyOptions) (S
 	l := newLoop(ctx, r, w, opt.Flush, opt.OnReject)
 	for {
 		line, err := l.next()
-		if tl, ok := tooLong(err); ok {
-			l.reject(Reject{First: l.in.Line(), Last: l.in.Line(), Err: tl, Length: tl.Len}, 1)
-			continue
-		}
 		if err != nil {
 			return l.finish(ctx, err)
 		}

@@ -75,23 +75,8 @@ func (p *Parser) decodeString(dst []byte, i int) ([]byte, int, error) {
 				return dst, i, p.errAt(i, "unexpected end of input in escape")
 			}
 			switch e := src[i+1]; e {
-			case '"', '\\', '/':
-				dst = append(dst, e)
-				i += 2
-			case 'b':
-				dst = append(dst, '\b')
-				i += 2
-			case 'f':
-				dst = append(dst, '\f')
-				i += 2
-			case 'n':
-				dst = append(dst, '\n')
-				i += 2
-			case 'r':
-				dst = append(dst, '\r')
-				i += 2
-			case 't':
-				dst = append(dst, '\t')
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				dst = append(dst, unescape[e])
 				i += 2
 			case 'u':
 				r, ok := hex4(src[i+2:])
@@ -132,6 +117,9 @@ func (p *Parser) decodeString(dst []byte, i int) ([]byte, int, error) {
 		}
 	}
 }
+
+// unescape maps the letter of a one-letter escape to the byte it stands for.
+var unescape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // plainRun returns the offset of the first byte at or after i that is a
 // quote, a backslash, a control character or non-ASCII, or len(src). It
