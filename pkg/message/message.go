@@ -300,49 +300,27 @@ type checked struct {
 	ts                stamp
 }
 
-// check verifies line without allocating (but for errors); what it found is
-// in st.last.
-func (st *verifyState) check(kr *Keyring, line []byte) (*Key, error) {
-	if len(line) > MaxLineSize {
-		return nil, verr(ReasonTooLong, nil, "line is %d bytes, more than the maximum %d", len(line), MaxLineSize)
-	}
-	f, id, err := st.fields(line)
-	if err != nil {
-		return nil, err
-	}
-	kid, origin, op, sig := f[fKID].Str, f[fOrigin].Str, f[fOperation].Str, f[fSignature].Str
-	ts, err := checkSyntax(f, id)
-	if err != nil {
-		return nil, err
-	}
-	key, ok := kr.bykid[string(kid)]
-	if !ok {
-		return nil, verr(ReasonUnknownKID, id, "no key %q in the keyring", kid)
-	}
-	if !st.macMatches(key, f, sig) {
-		// Checked only now: a right MAC is lower-case hex by construction,
-		// and the loop's data-dependent branches cost more than the MAC.
-		if !isLowerHex(sig) {
-			return nil, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
-		}
-		return nil, verr(ReasonBadSignature, id, "MAC does not match: altered, or not signed with key %q", kid)
-	}
-	if string(origin) != key.Origin {
-		return nil, verr(ReasonOriginMismatch, id, "origin %q not allowed for key %q (its origin is %q)", origin, kid, key.Origin)
-	}
-	st.last = checked{id: id, op: op, sig: sig, data: f[fData].Canon, ts: ts}
-	return key, nil
+// parsed is what parse found in a well-formed envelope, valid until the
+// next parse.
+type parsed struct {
+	f  [nFields]*strictjson.Member
+	id []byte
+	ts stamp
 }
 
-// fields parses line as an envelope object: exactly the seven fields, all
-// but data strings. It returns them in field order, and the id when it is
-// well-formed (for error messages, even about other fields).
-func (st *verifyState) fields(line []byte) (f [nFields]*strictjson.Member, id []byte, err error) {
+// parse checks that line is a well-formed envelope, without allocating
+// (but for errors).
+func (st *verifyState) parse(line []byte) (parsed, error) {
+	var p parsed
+	if len(line) > MaxLineSize {
+		return p, verr(ReasonTooLong, nil, "line is %d bytes, more than the maximum %d", len(line), MaxLineSize)
+	}
 	members, err := st.p.Object(line)
 	if err != nil {
-		return f, nil, verr(ReasonMalformed, nil, "%v", err)
+		return p, verr(ReasonMalformed, nil, "%v", err)
 	}
-	var unknown []byte
+	var f [nFields]*strictjson.Member
+	var id, unknown []byte
 	for i := range members {
 		m := &members[i]
 		n := fieldOf(m.Key)
@@ -359,47 +337,54 @@ func (st *verifyState) fields(line []byte) (f [nFields]*strictjson.Member, id []
 	}
 	if unknown != nil {
 		// Unsigned extra fields would ride along unnoticed: refuse them.
-		return f, id, verr(ReasonMalformed, id, "unknown field %q", unknown)
+		return p, verr(ReasonMalformed, id, "unknown field %q", unknown)
 	}
 	for n, m := range f {
 		if m == nil {
-			return f, id, verr(ReasonMalformed, id, "missing field %q", fieldNames[n])
+			return p, verr(ReasonMalformed, id, "missing field %q", fieldNames[n])
 		}
 		if n != fData && m.Kind != strictjson.String {
-			return f, id, verr(ReasonMalformed, id, "field %q is a %v, want a string", fieldNames[n], m.Kind)
+			return p, verr(ReasonMalformed, id, "field %q is a %v, want a string", fieldNames[n], m.Kind)
 		}
 	}
 	if id == nil {
-		return f, nil, verr(ReasonMalformed, nil, "invalid id %q: want 1 to 128 printable ASCII characters, no spaces", f[fID].Str)
+		return p, verr(ReasonMalformed, nil, "invalid id %q: want 1 to 128 printable ASCII characters, no spaces", f[fID].Str)
 	}
-	return f, id, nil
-}
-
-// checkSyntax checks the string fields of an envelope against their syntax
-// and returns its time.
-func checkSyntax(f [nFields]*strictjson.Member, id []byte) (stamp, error) {
 	kid, origin, op := f[fKID].Str, f[fOrigin].Str, f[fOperation].Str
-	switch {
-	case !ValidKID(string(kid)):
-		return stamp{}, verr(ReasonMalformed, id, "invalid kid %q", kid)
-	case !ValidOrigin(string(origin)):
-		return stamp{}, verr(ReasonMalformed, id, "invalid origin %q", origin)
-	case !ValidOperation(string(op)):
-		return stamp{}, verr(ReasonMalformed, id, "invalid operation %q", op)
+	if !ValidKID(string(kid)) {
+		return p, verr(ReasonMalformed, id, "invalid kid %q", kid)
+	}
+	if !ValidOrigin(string(origin)) {
+		return p, verr(ReasonMalformed, id, "invalid origin %q", origin)
+	}
+	if !ValidOperation(string(op)) {
+		return p, verr(ReasonMalformed, id, "invalid operation %q", op)
 	}
 	ts, err := parseTS(f[fTS].Str)
 	if err != nil {
-		return stamp{}, verr(ReasonMalformed, id, "%v", err)
+		return p, verr(ReasonMalformed, id, "%v", err)
 	}
 	if len(f[fSignature].Str) != 2*sha256.Size {
-		return stamp{}, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
+		return p, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
 	}
-	return ts, nil
+	p.f, p.id, p.ts = f, id, ts
+	return p, nil
 }
 
-// macMatches reports whether sig is the MAC under key of the canonical
-// envelope without its signature, which it leaves in st.buf.
-func (st *verifyState) macMatches(key *Key, f [nFields]*strictjson.Member, sig []byte) bool {
+// check verifies line without allocating (but for errors); what it found is
+// in st.last.
+func (st *verifyState) check(kr *Keyring, line []byte) (*Key, error) {
+	p, err := st.parse(line)
+	if err != nil {
+		return nil, err
+	}
+	f, id, ts := &p.f, p.id, p.ts
+	kid, origin, op, sig := f[fKID].Str, f[fOrigin].Str, f[fOperation].Str, f[fSignature].Str
+	key, ok := kr.bykid[string(kid)]
+	if !ok {
+		return nil, verr(ReasonUnknownKID, id, "no key %q in the keyring", kid)
+	}
+
 	b := append(st.buf[:0], '{')
 	for n := fData; n < fSignature; n++ {
 		if n > fData {
@@ -417,7 +402,19 @@ func (st *verifyState) macMatches(key *Key, f [nFields]*strictjson.Member, sig [
 	mac.Write(b)
 	st.sum = mac.Sum(st.sum[:0])
 	st.want = hex.AppendEncode(st.want[:0], st.sum)
-	return hmac.Equal(st.want, sig)
+	if !hmac.Equal(st.want, sig) {
+		// Checked only now: a right MAC is lower-case hex by construction,
+		// and the loop's data-dependent branches cost more than the MAC.
+		if !isLowerHex(sig) {
+			return nil, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
+		}
+		return nil, verr(ReasonBadSignature, id, "MAC does not match: altered, or not signed with key %q", kid)
+	}
+	if string(origin) != key.Origin {
+		return nil, verr(ReasonOriginMismatch, id, "origin %q not allowed for key %q (its origin is %q)", origin, kid, key.Origin)
+	}
+	st.last = checked{id: id, op: op, sig: sig, data: f[fData].Canon, ts: ts}
+	return key, nil
 }
 
 // envelope builds the Envelope of the last check, with one allocation for
