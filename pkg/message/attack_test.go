@@ -2,7 +2,6 @@ package message
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,15 +200,13 @@ func TestKeys(t *testing.T) {
 		t.Errorf("key file %q", b)
 	}
 	var warned []string
-	saved := Warnf
-	Warnf = func(format string, args ...any) { warned = append(warned, fmt.Sprintf(format, args...)) }
-	defer func() { Warnf = saved }()
-	k2, err := LoadKey(path)
+	warn := OnWarning(func(msg string) { warned = append(warned, msg) })
+	k2, err := LoadKey(path, warn)
 	if err != nil || !bytes.Equal(k2.Secret, k.Secret) || k2.KID != k.KID || k2.Origin != k.Origin || len(warned) != 0 {
 		t.Fatalf("LoadKey: %v %v %q", k2, err, warned)
 	}
 	os.Chmod(path, 0o640)
-	if _, err := LoadKeyring(path); err != nil || len(warned) != 1 || !strings.Contains(warned[0], "chmod 600") {
+	if _, err := LoadKeyring(path, warn); err != nil || len(warned) != 1 || !strings.Contains(warned[0], "chmod 600") {
 		t.Errorf("no warning for mode 0640: %v %q", err, warned)
 	}
 

@@ -199,19 +199,20 @@ func ReadKeyring(r io.Reader) (*Keyring, error) {
 	return kr, nil
 }
 
-// LoadKeyring reads a keyring file; see ReadKeyring. It calls Warnf when the
-// file is readable by group or others.
-func LoadKeyring(path string) (*Keyring, error) { return loadKeys(path, "keyring") }
+// LoadKeyring reads a keyring file; see ReadKeyring. It warns (see
+// OnWarning) when the file is readable by group or others.
+func LoadKeyring(path string, opts ...LoadOption) (*Keyring, error) {
+	return loadKeys(path, "keyring", opts)
+}
 
 // loadKeys reads the keys in the file at path, warning about its mode;
 // errors in its content name it as what.
-func loadKeys(path, what string) (*Keyring, error) {
-	f, err := os.Open(path)
+func loadKeys(path, what string, opts []LoadOption) (*Keyring, error) {
+	f, err := OpenKeyFile(path, opts...)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	checkMode(f, path)
 	kr, err := ReadKeyring(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", what, path, err)
@@ -219,10 +220,10 @@ func loadKeys(path, what string) (*Keyring, error) {
 	return kr, nil
 }
 
-// LoadKey reads a file holding exactly one key. It calls Warnf when the file
-// is readable by group or others.
-func LoadKey(path string) (*Key, error) {
-	kr, err := loadKeys(path, "key file")
+// LoadKey reads a file holding exactly one key. It warns (see OnWarning)
+// when the file is readable by group or others.
+func LoadKey(path string, opts ...LoadOption) (*Key, error) {
+	kr, err := loadKeys(path, "key file", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -255,25 +256,46 @@ func WriteKeyFile(path string, k *Key) error {
 	return nil
 }
 
-// Warnf reports a non-fatal problem such as a key file readable by others.
-// By default it prints "PROGRAM: warning: ..." on stderr; a program may
-// replace it before loading keys.
-var Warnf = func(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s: warning: %s\n", filepath.Base(os.Args[0]), fmt.Sprintf(format, args...))
+// A LoadOption changes how LoadKey, LoadKeyring, OpenKeyFile (and
+// legacy.LoadKey) read a key file.
+type LoadOption func(*loadConfig)
+
+type loadConfig struct {
+	warn func(msg string)
 }
 
-// checkMode reports (through Warnf) whether the open file f is readable by
-// group or others, and returns true when it is.
-func checkMode(f *os.File, path string) bool {
+// OnWarning has warn called with each warning about a key file (one that is
+// readable by group or others), a sentence without the program's name.
+// Without it a warning is printed on the process's standard error as
+// "PROGRAM: warning: …"; a command that writes to streams of its own
+// passes OnWarning to have it there.
+func OnWarning(warn func(msg string)) LoadOption {
+	return func(c *loadConfig) { c.warn = warn }
+}
+
+// OpenKeyFile opens the key file at path for reading, and warns (see
+// OnWarning) when it is a regular file readable by group or others: a
+// secret that others can read is no longer a secret. It is how every key
+// format's loader opens its file.
+func OpenKeyFile(path string, opts ...LoadOption) (*os.File, error) {
+	c := loadConfig{warn: warnOnStderr}
+	for _, o := range opts {
+		o(&c)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return false // a pipe or /dev/fd: nothing to warn about
+	if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		perm := fi.Mode().Perm()
+		c.warn(fmt.Sprintf("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, perm, path))
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		Warnf("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, perm, path)
-		return true
-	}
-	return false
+	return f, nil
+}
+
+func warnOnStderr(msg string) {
+	fmt.Fprintf(os.Stderr, "%s: warning: %s\n", filepath.Base(os.Args[0]), msg)
 }
 
 // ValidOrigin reports whether s is a well-formed origin: [a-z][a-z0-9-]*, at

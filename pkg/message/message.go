@@ -37,9 +37,17 @@
 // from Keyring.Verify) and too-old, future, replayed (from a Verifier), with
 // the envelope's id when it could be read.
 //
+// Data may nest strictjson.MaxDepth-DataDepth (511) levels: the envelope
+// object is the first of strictjson.MaxDepth. A Signer refuses whatever a
+// Verifier would refuse: data that is not strict JSON or nests too deep, an
+// envelope longer than MaxLineSize, a time outside the years 0000 to 9999.
+// A Verifier judges every ts that the syntax allows (docs/message-format.md)
+// against its maximum age exactly, however far from now.
+//
 // Keys are one-line text files (see Key.MarshalText), created with mode 0600
-// by WriteKeyFile; LoadKey and LoadKeyring call Warnf when a key file is
-// readable by group or others. Package legacy handles the hms_sys format.
+// by WriteKeyFile; LoadKey and LoadKeyring warn when a key file is readable
+// by group or others (OnWarning says where the warning goes). Package legacy
+// handles the hms_sys format.
 package message
 
 import (
@@ -60,6 +68,12 @@ import (
 // MaxLineSize is the largest envelope line, in bytes without its newline,
 // that hms-sign produces or accepts.
 const MaxLineSize = 1 << 20
+
+// DataDepth is how deep the data of an envelope sits in its line: it is a
+// member of the envelope object, so it may itself nest only
+// strictjson.MaxDepth-DataDepth arrays and objects (511), and the elements
+// of an array of data DataDepth+1 deep. Signers refuse deeper data.
+const DataDepth = 1
 
 // TimeFormat is how Sign writes "ts": RFC 3339 in UTC with microseconds.
 const TimeFormat = "2006-01-02T15:04:05.000000Z"
@@ -150,7 +164,7 @@ func (s *Signer) AppendSign(dst []byte, operation string, data []byte, now time.
 	newUUID(&id)
 	mark := len(dst)
 	dst = append(dst, `{"data":`...)
-	dst, err := s.p.AppendCanonical(dst, data)
+	dst, err := s.p.AppendCanonicalNested(dst, data, DataDepth)
 	if err != nil {
 		return dst[:mark], fmt.Errorf("data: %w", err)
 	}
@@ -163,7 +177,9 @@ func (s *Signer) AppendSign(dst []byte, operation string, data []byte, now time.
 	dst = append(dst, `","origin":"`...)
 	dst = append(dst, s.key.Origin...)
 	dst = append(dst, `","ts":"`...)
-	dst = s.appendTime(dst, now)
+	if dst, err = s.appendTime(dst, now); err != nil {
+		return dst[:mark], err
+	}
 	dst = append(dst, `"}`...)
 	// The line so far is exactly the canonical encoding that is MACed: the
 	// fields are in sorted order and kid, operation, origin need no escaping.
@@ -181,10 +197,14 @@ func (s *Signer) AppendSign(dst []byte, operation string, data []byte, now time.
 }
 
 // appendTime appends now as TimeFormat, formatting the part up to the
-// seconds only when the second changes.
-func (s *Signer) appendTime(dst []byte, now time.Time) []byte {
+// seconds only when the second changes; a time outside the years that a ts
+// can hold is an error.
+func (s *Signer) appendTime(dst []byte, now time.Time) ([]byte, error) {
 	now = now.UTC()
 	if sec := now.Unix(); sec != s.sec || len(s.secText) == 0 {
+		if err := checkTime(now); err != nil {
+			return dst, err
+		}
 		s.sec = sec
 		s.secText = now.AppendFormat(s.secText[:0], "2006-01-02T15:04:05.")
 	}
@@ -196,7 +216,7 @@ func (s *Signer) appendTime(dst []byte, now time.Time) []byte {
 		us /= 10
 	}
 	dst = append(dst, d[:]...)
-	return append(dst, 'Z')
+	return append(dst, 'Z'), nil
 }
 
 // Verify checks one envelope line (without its newline) against the
@@ -277,18 +297,27 @@ func (st *verifyState) verify(kr *Keyring, line []byte) (*Envelope, *Key, error)
 // checked holds what check found, valid until the next check.
 type checked struct {
 	id, op, sig, data []byte
-	ts                time.Time
+	ts                stamp
 }
 
-// check verifies line without allocating (but for errors); what it found is
-// in st.last.
-func (st *verifyState) check(kr *Keyring, line []byte) (*Key, error) {
+// parsed is what parse found in a well-formed envelope, valid until the
+// next parse.
+type parsed struct {
+	f  [nFields]*strictjson.Member
+	id []byte
+	ts stamp
+}
+
+// parse checks that line is a well-formed envelope, without allocating
+// (but for errors).
+func (st *verifyState) parse(line []byte) (parsed, error) {
+	var p parsed
 	if len(line) > MaxLineSize {
-		return nil, verr(ReasonTooLong, nil, "line is %d bytes, more than the maximum %d", len(line), MaxLineSize)
+		return p, verr(ReasonTooLong, nil, "line is %d bytes, more than the maximum %d", len(line), MaxLineSize)
 	}
 	members, err := st.p.Object(line)
 	if err != nil {
-		return nil, verr(ReasonMalformed, nil, "%v", err)
+		return p, verr(ReasonMalformed, nil, "%v", err)
 	}
 	var f [nFields]*strictjson.Member
 	var id, unknown []byte
@@ -308,37 +337,49 @@ func (st *verifyState) check(kr *Keyring, line []byte) (*Key, error) {
 	}
 	if unknown != nil {
 		// Unsigned extra fields would ride along unnoticed: refuse them.
-		return nil, verr(ReasonMalformed, id, "unknown field %q", unknown)
+		return p, verr(ReasonMalformed, id, "unknown field %q", unknown)
 	}
 	for n, m := range f {
 		if m == nil {
-			return nil, verr(ReasonMalformed, id, "missing field %q", fieldNames[n])
+			return p, verr(ReasonMalformed, id, "missing field %q", fieldNames[n])
 		}
 		if n != fData && m.Kind != strictjson.String {
-			return nil, verr(ReasonMalformed, id, "field %q is a %v, want a string", fieldNames[n], m.Kind)
+			return p, verr(ReasonMalformed, id, "field %q is a %v, want a string", fieldNames[n], m.Kind)
 		}
 	}
 	if id == nil {
-		return nil, verr(ReasonMalformed, nil, "invalid id %q: want 1 to 128 printable ASCII characters, no spaces", f[fID].Str)
+		return p, verr(ReasonMalformed, nil, "invalid id %q: want 1 to 128 printable ASCII characters, no spaces", f[fID].Str)
 	}
 	kid, origin, op := f[fKID].Str, f[fOrigin].Str, f[fOperation].Str
 	if !ValidKID(string(kid)) {
-		return nil, verr(ReasonMalformed, id, "invalid kid %q", kid)
+		return p, verr(ReasonMalformed, id, "invalid kid %q", kid)
 	}
 	if !ValidOrigin(string(origin)) {
-		return nil, verr(ReasonMalformed, id, "invalid origin %q", origin)
+		return p, verr(ReasonMalformed, id, "invalid origin %q", origin)
 	}
 	if !ValidOperation(string(op)) {
-		return nil, verr(ReasonMalformed, id, "invalid operation %q", op)
+		return p, verr(ReasonMalformed, id, "invalid operation %q", op)
 	}
 	ts, err := parseTS(f[fTS].Str)
 	if err != nil {
-		return nil, verr(ReasonMalformed, id, "%v", err)
+		return p, verr(ReasonMalformed, id, "%v", err)
 	}
-	sig := f[fSignature].Str
-	if len(sig) != 2*sha256.Size {
-		return nil, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
+	if len(f[fSignature].Str) != 2*sha256.Size {
+		return p, verr(ReasonMalformed, id, "signature is not 64 lower-case hex digits")
 	}
+	p.f, p.id, p.ts = f, id, ts
+	return p, nil
+}
+
+// check verifies line without allocating (but for errors); what it found is
+// in st.last.
+func (st *verifyState) check(kr *Keyring, line []byte) (*Key, error) {
+	p, err := st.parse(line)
+	if err != nil {
+		return nil, err
+	}
+	f, id, ts := &p.f, p.id, p.ts
+	kid, origin, op, sig := f[fKID].Str, f[fOrigin].Str, f[fOperation].Str, f[fSignature].Str
 	key, ok := kr.bykid[string(kid)]
 	if !ok {
 		return nil, verr(ReasonUnknownKID, id, "no key %q in the keyring", kid)
@@ -385,7 +426,7 @@ func (st *verifyState) envelope(key *Key) *Envelope {
 	str := func(from, n int) string { return unsafe.String(&all[from], n) }
 	env := &Envelope{
 		ID:        str(0, len(c.id)),
-		TS:        c.ts,
+		TS:        c.ts.t,
 		Origin:    key.Origin,
 		Operation: str(len(c.id), len(c.op)),
 		KID:       key.KID,
@@ -393,53 +434,6 @@ func (st *verifyState) envelope(key *Key) *Envelope {
 	}
 	env.Data = json.RawMessage(append(all, c.data...)[len(all):])
 	return env
-}
-
-func parseTS(s []byte) (time.Time, error) {
-	if t, ok := parseTSFast(s); ok {
-		return t, nil
-	}
-	if len(s) == 0 || s[len(s)-1] != 'Z' {
-		return time.Time{}, fmt.Errorf("invalid ts %q: want an RFC 3339 time in UTC (ending in Z)", s)
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(s))
-	if err != nil {
-		return time.Time{}, fmt.Errorf("invalid ts %q: want an RFC 3339 time in UTC", s)
-	}
-	return t, nil
-}
-
-// parseTSFast parses the form signers write, 2006-01-02T15:04:05.000000Z,
-// a few times faster than time.Parse; anything else is left to parseTS.
-func parseTSFast(s []byte) (time.Time, bool) {
-	if len(s) != len(TimeFormat) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
-		return time.Time{}, false
-	}
-	num := func(from, to int) (int, bool) {
-		n := 0
-		for _, c := range s[from:to] {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	y, ok1 := num(0, 4)
-	mo, ok2 := num(5, 7)
-	d, ok3 := num(8, 10)
-	h, ok4 := num(11, 13)
-	mi, ok5 := num(14, 16)
-	sec, ok6 := num(17, 19)
-	us, ok7 := num(20, 26)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
-	if t.Day() != d { // 31 April and the like: let time.Parse say why
-		return time.Time{}, false
-	}
-	return t, true
 }
 
 func isLowerHex(b []byte) bool {
@@ -500,10 +494,8 @@ func (v *Verifier) check(line []byte) (*Key, error) {
 		if v.Now != nil {
 			now = v.Now()
 		}
-		if age := now.Sub(c.ts); age > v.MaxAge {
-			return nil, verr(ReasonTooOld, c.id, "signed %v ago, more than the maximum age %v", age.Round(time.Second), v.MaxAge)
-		} else if -age > v.MaxAge {
-			return nil, verr(ReasonFuture, c.id, "signed %v in the future, more than the maximum age %v", (-age).Round(time.Second), v.MaxAge)
+		if err := checkAge(c.ts, now, v.MaxAge, c.id); err != nil {
+			return nil, err
 		}
 	}
 	if !v.seen.add(c.id) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hms-toolkit/hms/pkg/strictjson"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -120,22 +122,36 @@ func TestIDSet(t *testing.T) {
 	}
 }
 
-func TestParseTS(t *testing.T) {
-	for _, s := range []string{
-		"2026-11-26T12:00:00.000000Z", "2024-02-29T23:59:59.999999Z", "0001-01-01T00:00:00.000000Z",
-		"2026-11-26T12:00:00Z", "2026-11-26T12:00:00.5Z", "2026-11-26T12:00:00.123456789Z",
-		"2023-02-29T00:00:00.000000Z", "2026-04-31T00:00:00.000000Z", "2026-13-01T00:00:00.000000Z",
-		"2026-11-26T24:00:00.000000Z", "2026-11-26T12:60:00.000000Z", "2026-11-26T12:00:60.000000Z",
-		"2026-11-26T12:00:00.00000aZ", "2026-11-26 12:00:00.000000Z", "2026-11-26T12:00:00.000000+00:00",
-		"2026-00-10T00:00:00.000000Z", "2026-01-00T00:00:00.000000Z", "+026-01-01T00:00:00.000000Z",
-	} {
-		got, err := parseTS([]byte(s))
-		want, werr := time.Parse(time.RFC3339Nano, s)
-		if !strings.HasSuffix(s, "Z") {
-			werr = errors.New("not UTC")
-		}
-		if (err == nil) != (werr == nil) || err == nil && !got.Equal(want) {
-			t.Errorf("parseTS(%s) = %v, %v; time.Parse: %v, %v", s, got, err, want, werr)
+// Sign refuses exactly the data and sizes that Verify would refuse: data
+// nested one level less than strictjson allows (the envelope is a level),
+// and envelopes longer than MaxLineSize.
+func TestSignLimitsAreVerifyLimits(t *testing.T) {
+	k := mustKey(t, "a1", "artisan", "")
+	kr, _ := NewKeyring(k)
+	nest := func(n int) []byte { return []byte(strings.Repeat("[", n) + strings.Repeat("]", n)) }
+	if line, err := k.Sign("op", nest(strictjson.MaxDepth-DataDepth), t0); err != nil {
+		t.Errorf("511 levels: %v", err)
+	} else if _, _, err := kr.Verify(line); err != nil {
+		t.Errorf("511 levels do not verify: %v", err)
+	}
+	if line, err := k.Sign("op", nest(strictjson.MaxDepth), t0); err == nil || !strings.Contains(err.Error(), "nesting too deep") {
+		t.Errorf("512 levels: %v\n%.80s", err, line)
+	}
+	// An envelope of exactly MaxLineSize bytes, and one of one byte more.
+	probe, _ := k.Sign("op", []byte(`""`), t0)
+	fill := MaxLineSize - len(probe)
+	for _, extra := range []int{0, 1} {
+		data := []byte(`"` + strings.Repeat("x", fill+extra) + `"`)
+		line, err := k.Sign("op", data, t0)
+		switch {
+		case extra == 0 && (err != nil || len(line) != MaxLineSize):
+			t.Errorf("at the limit: %d bytes, %v", len(line), err)
+		case extra == 0:
+			if _, _, err := kr.Verify(line); err != nil {
+				t.Errorf("at the limit: %v", err)
+			}
+		case err == nil:
+			t.Errorf("one byte over the limit: signed %d bytes", len(line))
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -204,5 +205,27 @@ func TestObjectErrorNamesBytes(t *testing.T) {
 		if err == nil || !strings.HasSuffix(err.Error(), want) {
 			t.Errorf("Object(%q): %v, want ...%s", in, err, want)
 		}
+	}
+}
+
+// A value placed d levels deep may nest MaxDepth-d levels; the error names
+// the '[' that opens one level too many, counted from the start of src.
+func TestAppendCanonicalNested(t *testing.T) {
+	var p Parser
+	for _, depth := range []int{0, 1, 2, MaxDepth} {
+		n := MaxDepth - depth
+		ok := strings.Repeat("[", n) + "0" + strings.Repeat("]", n)
+		if _, err := p.AppendCanonicalNested(nil, []byte(ok), depth); err != nil {
+			t.Errorf("depth %d, %d levels: %v", depth, n, err)
+		}
+		deep := " " + strings.Repeat("[", n+1) + "0" + strings.Repeat("]", n+1)
+		_, err := p.AppendCanonicalNested(nil, []byte(deep), depth)
+		want := fmt.Sprintf("invalid JSON at offset %d: nesting too deep", n+1)
+		if err == nil || err.Error() != want {
+			t.Errorf("depth %d, %d levels: %v, want %s", depth, n+1, err, want)
+		}
+	}
+	if got, err := p.AppendCanonicalNested([]byte("x"), []byte(` {"b":1,"a":2} `), 1); err != nil || string(got) != `x{"a":2,"b":1}` {
+		t.Errorf("got %s, %v", got, err)
 	}
 }

@@ -3,43 +3,46 @@ package signcmd
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hms-toolkit/hms/pkg/cmdutil"
 	"github.com/hms-toolkit/hms/pkg/message"
 )
 
-// run runs Main in-process with args and stdin, and returns stdout, stderr
-// and the exit status.
+// run runs hms-sign in-process through Run, with args and stdin, and
+// returns stdout, stderr and the exit status. No process global is touched.
 func run(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
 	t.Helper()
-	dir := t.TempDir()
-	in, _ := os.Create(filepath.Join(dir, "in"))
-	if _, err := io.Copy(in, stdin); err != nil {
+	return runCtx(context.Background(), stdin, args...)
+}
+
+func runCtx(ctx context.Context, stdin io.Reader, args ...string) (string, string, int) {
+	var stdout, stderr bytes.Buffer
+	code := Run(ctx, append([]string{name}, args...), stdin, &stdout, &stderr)
+	return stdout.String(), stderr.String(), code
+}
+
+// newKey writes a fresh key to a 0600 file in dir and returns its path.
+func newKey(t *testing.T, dir, kid, origin string) (string, *message.Key) {
+	t.Helper()
+	k, err := message.GenerateKey(kid, origin, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	in.Seek(0, 0)
-	out, _ := os.Create(filepath.Join(dir, "out"))
-	errf, _ := os.Create(filepath.Join(dir, "err"))
-	saved := []*os.File{os.Stdin, os.Stdout, os.Stderr}
-	savedArgs := os.Args
-	os.Stdin, os.Stdout, os.Stderr = in, out, errf
-	os.Args = append([]string{name}, args...)
-	code := Main()
-	os.Stdin, os.Stdout, os.Stderr = saved[0], saved[1], saved[2]
-	os.Args = savedArgs
-	for _, f := range []*os.File{in, out, errf} {
-		f.Close()
+	path := filepath.Join(dir, kid+".key")
+	if err := message.WriteKeyFile(path, k); err != nil {
+		t.Fatal(err)
 	}
-	o, _ := os.ReadFile(filepath.Join(dir, "out"))
-	e, _ := os.ReadFile(filepath.Join(dir, "err"))
-	return string(o), string(e), code
+	return path, k
 }
 
 // TestLegacyVectors runs every Python-generated vector through
@@ -108,9 +111,7 @@ func TestLegacyVectors(t *testing.T) {
 // --rejects as base64, and the lines around them still pass.
 func TestBinaryInput(t *testing.T) {
 	dir := t.TempDir()
-	k, _ := message.GenerateKey("b1", "dispatcher", "")
-	keyFile := filepath.Join(dir, "k")
-	message.WriteKeyFile(keyFile, k)
+	keyFile, k := newKey(t, dir, "b1", "dispatcher")
 	good, _ := k.Sign("go", []byte(`"é"`), time.Now())
 	good2, _ := k.Sign("go", []byte(`2`), time.Now())
 	in := string(good) + "\n" +
@@ -143,10 +144,7 @@ func TestBinaryInput(t *testing.T) {
 // TestLongLineMemory: a 16 MiB line costs no more than the 1 MiB line
 // buffer, whatever its length.
 func TestLongLineMemory(t *testing.T) {
-	dir := t.TempDir()
-	k, _ := message.GenerateKey("m1", "worker", "")
-	keyFile := filepath.Join(dir, "k")
-	message.WriteKeyFile(keyFile, k)
+	keyFile, _ := newKey(t, t.TempDir(), "m1", "worker")
 	big := io.MultiReader(strings.NewReader("1\n"), io.LimitReader(repeatReader('x'), 16<<20), strings.NewReader("\n2\n"))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -155,7 +153,6 @@ func TestLongLineMemory(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "line 2: too-long: line is 16777216 bytes") {
 		t.Fatalf("exit %d, %s", code, errs)
 	}
-	// io.Copy into the temp file in run() is not part of the budget.
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
 		t.Errorf("allocated %d bytes for a 16 MiB line", alloc)
 	}
@@ -168,4 +165,42 @@ func (r repeatReader) Read(p []byte) (int, error) {
 		p[i] = byte(r)
 	}
 	return len(p), nil
+}
+
+// Key-file warnings go to the command's own stderr, not the process's.
+func TestWarningOnOwnStderr(t *testing.T) {
+	keyFile, _ := newKey(t, t.TempDir(), "w1", "worker")
+	os.Chmod(keyFile, 0o644)
+	_, errs, code := run(t, strings.NewReader("1\n"), "sign", "--key", keyFile, "--operation", "x")
+	if code != 0 || !strings.Contains(errs, "hms-sign: warning: key file "+keyFile+" is accessible by group or others (mode 0644)") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// SIGINT while sign waits for input: everything read is signed and written,
+// stderr says where a rerun must start, and the exit status is 130.
+func TestStopBySignal(t *testing.T) {
+	keyFile, _ := newKey(t, t.TempDir(), "s1", "worker")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	type result struct {
+		out, errs string
+		code      int
+	}
+	done := make(chan result)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		code := Run(ctx, []string{name, "sign", "--key", keyFile, "--operation", "x", "-v"}, pr, &stdout, &stderr)
+		done <- result{stdout.String(), stderr.String(), code}
+	}()
+	pw.Write([]byte("1\n2\n"))
+	pw.Write([]byte("3\n")) // the first write was read: lines 1-2 are being handled
+	cancel(&cmdutil.SignalError{Signal: syscall.SIGINT})
+	r := <-done
+	lines := strings.Count(r.out, "\n")
+	if r.code != 130 || lines < 2 || !strings.Contains(r.errs, "hms-sign: error: stopped by SIGINT: lines 1-") ||
+		!strings.Contains(r.errs, "a rerun must start at line ") || !strings.Contains(r.errs, "hms-sign: read ") {
+		t.Fatalf("exit %d, %d envelopes, stderr %q", r.code, lines, r.errs)
+	}
 }

@@ -255,7 +255,7 @@ func applyVerifier(c *cli.Context) (verifier, error) {
 func readLegacyKeyFile(path string) ([]byte, error) {
 	b, err := legacy.LoadKey(path)
 	if err != nil {
-		return nil, cmdutil.Fatalf("%v", err).WithHint("--scheme legacy wants a file holding the hms_sys key text itself")
+		return nil, cmdutil.Fatalf("%v", err).WithHint(legacy.KeyHint)
 	}
 	return b, nil
 }

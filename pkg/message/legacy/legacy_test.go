@@ -8,8 +8,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hms-toolkit/hms/pkg/message"
+	"github.com/hms-toolkit/hms/pkg/strictjson"
 )
 
 type vector struct {
@@ -148,9 +150,14 @@ func TestLoadKey(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "\n", "hms-key-v1 kid=a origin=b secret=c\n"} {
-		if _, err := LoadKey(write("bad", bad)); err == nil {
-			t.Errorf("LoadKey(%q): no error", bad)
+		_, err := LoadKey(write("bad", bad))
+		var ke *KeyError
+		if !errors.As(err, &ke) || ke.Hint != KeyHint {
+			t.Errorf("LoadKey(%q): %v, want a *KeyError with the hint", bad, err)
 		}
+	}
+	if _, err := LoadKey(dir + "/missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
 	}
 }
 
@@ -172,6 +179,99 @@ func FuzzPyDumps(f *testing.F) {
 		again, err := PyDumps(nil, out)
 		if err == nil && !bytes.Equal(again, out) && !strings.Contains(string(out), "Infinity") {
 			t.Fatalf("not idempotent: %q -> %q -> %q", in, out, again)
+		}
+	})
+}
+
+// The signer refuses exactly what the verifier would refuse, and carries
+// the origin it is given.
+func TestSignerLimits(t *testing.T) {
+	key := []byte("ключ")
+	s, err := NewSigner(key, "update", "central-office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nest := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for data, want := range map[string]string{
+		`1e400`:                        "beyond the range of a double",
+		`{"a":[-1e400]}`:               "would write it as -Infinity",
+		nest(strictjson.MaxDepth):      "nesting too deep",
+		`{"a":1,"a":2}`:                "duplicate key",
+		`1e-400`:                       "",
+		`{"x":1.7976931348623157e308}`: "",
+		nest(strictjson.MaxDepth - message.DataDepth): "",
+	} {
+		line, err := s.AppendSign([]byte("keep"), []byte(data))
+		if want != "" {
+			if err == nil || !strings.Contains(err.Error(), want) || string(line) != "keep" {
+				t.Errorf("%.40s: %q, %v; want an error with %q", data, line, err, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%.40s: %v", data, err)
+			continue
+		}
+		m, err := Verify(line[4:], key)
+		if err != nil || m.Origin != "central-office" || m.Operation != "update" {
+			t.Errorf("%.40s: %s does not verify as signed: %+v %v", data, line, m, err)
+		}
+	}
+	// The origin is carried as given, escaped as Python escapes it.
+	for _, origin := range []string{"artisan", "Zürich office", `quote " and \ slash`} {
+		line, err := Sign("create", origin, []byte(`{}`), key)
+		m, verr := Verify(line, key)
+		if err != nil || verr != nil || m.Origin != origin {
+			t.Errorf("origin %q: %s, %v, %v", origin, line, err, verr)
+		}
+	}
+	if line, err := Sign("create", "", []byte(`{}`), key); err != nil || strings.Contains(string(line), "origin") {
+		t.Errorf("no origin: %s, %v", line, err)
+	}
+	if _, err := Sign("create", "bad\xff", []byte(`{}`), key); err == nil {
+		t.Error("an origin that is not UTF-8 was signed (and would have been altered)")
+	}
+	// A line over the limit: non-ASCII text grows sixfold as \uXXXX.
+	big := `"` + strings.Repeat("é", message.MaxLineSize/5) + `"`
+	if line, err := s.AppendSign(nil, []byte(big)); err == nil {
+		t.Errorf("signed a %d-byte line", len(line))
+	}
+	// An element of a chunk is checked at its own depth.
+	for depth, ok := range map[int]bool{message.DataDepth: true, message.DataDepth + 1: false} {
+		if _, err := s.AppendData(nil, []byte(nest(strictjson.MaxDepth-message.DataDepth)), depth); (err == nil) != ok {
+			t.Errorf("AppendData at depth %d: %v", depth, err)
+		}
+	}
+	if got, err := s.AppendData([]byte("x"), []byte(`[1e400]`), 2); err == nil || string(got) != "x" {
+		t.Errorf("AppendData of Infinity: %q, %v", got, err)
+	}
+}
+
+// FuzzSignVerify: whatever the legacy signer accepts, the verifier accepts
+// with the same operation, origin and data; what it refuses has a reason.
+func FuzzSignVerify(f *testing.F) {
+	f.Add([]byte(`{"b":[1,2.50,-0],"a":"é\n😀"}`), "artisan")
+	f.Add([]byte(`[1e400]`), "")
+	f.Add([]byte(strings.Repeat("[", 511)+strings.Repeat("]", 511)), "central-office")
+	f.Add([]byte(strings.Repeat("[", 512)+strings.Repeat("]", 512)), "x")
+	key := []byte("k")
+	f.Fuzz(func(t *testing.T, data []byte, origin string) {
+		line, err := Sign("update", origin, data, key)
+		if err != nil {
+			py, perr := pyDumps(nil, data, message.DataDepth, true)
+			if perr == nil && utf8.ValidString(origin) && len(py)+len(origin)*12 < message.MaxLineSize-300 {
+				t.Fatalf("Sign(%q, %q) refused: %v", data, origin, err)
+			}
+			return
+		}
+		m, err := Verify(line, key)
+		if err != nil {
+			t.Fatalf("Sign(%q) = %s, which Verify refuses: %v", data, line, err)
+		}
+		want, _ := PyDumps(nil, data)
+		got, _ := PyDumps(nil, m.Data)
+		if m.Origin != origin || m.Operation != "update" || !bytes.Equal(got, want) {
+			t.Fatalf("round trip changed the message: %+v", m)
 		}
 	})
 }
