@@ -97,7 +97,7 @@ func ParseRequest(operation string, data []byte) (*Request, error) {
 	switch op {
 	case Create, Update, Delete:
 	default:
-		return nil, reject("unknown operation %q (want create, update or delete)", operation)
+		return nil, reject("unknown operation %s (want create, update or delete)", short(operation))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -113,7 +113,7 @@ func ParseRequest(operation string, data []byte) (*Request, error) {
 	}
 	for k := range d {
 		if k != "target" && k != "properties" {
-			return nil, reject("data has the unknown key %q (want target and properties)", k)
+			return nil, reject("data has the unknown key %s (want target and properties)", short(k))
 		}
 	}
 	t, ok := d["target"].(string)
@@ -122,7 +122,7 @@ func ParseRequest(operation string, data []byte) (*Request, error) {
 	}
 	target := Target(t)
 	if _, ok := schemas[target]; !ok {
-		return nil, reject("unknown target %q (want artisan, product or order)", t)
+		return nil, reject("unknown target %s (want artisan, product or order)", short(t))
 	}
 	props, ok := d["properties"].(map[string]any)
 	if !ok {
@@ -391,7 +391,7 @@ func (s *schema) parse(req *Request) (map[string]any, error) {
 		}
 		f, ok := s.field(k)
 		if !ok {
-			return nil, reject("%s %s: unknown field %q", s.target, req.OID, k)
+			return nil, reject("%s %s: unknown field %s", s.target, req.OID, short(k))
 		}
 		if v == nil {
 			if f.required {
@@ -426,7 +426,7 @@ func (s *schema) normal(doc map[string]any) (map[string]any, error) {
 		}
 		f, ok := s.field(k)
 		if !ok {
-			return nil, fmt.Errorf("unknown field %q", k)
+			return nil, fmt.Errorf("unknown field %s", short(k))
 		}
 		if v == nil {
 			continue
