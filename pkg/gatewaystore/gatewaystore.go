@@ -25,17 +25,23 @@
 // only. It works under a lease on the message's object (a unique insert
 // into "locks", atomic on every server; see lease), and then:
 //
-//  1. claims the message: inserts its record into "applied". The unique
-//     _id makes this the one step that decides whether the message is new.
-//     A duplicate key means it took effect before (the same signature:
-//     "already applied") or that its identity belongs to another message
-//     (another signature: refused);
+//  1. looks the message up in "applied": there with the same signature, it
+//     took effect before ("already applied"); with another signature, its
+//     identity belongs to another message (refused);
 //  2. decides (package gateway) on the object as it is now; a refusal
-//     deletes the claim;
-//  3. makes the effect: one single-document write conditional on the _rev
+//     writes nothing (and leaves no memory: it did not take effect);
+//  3. claims the message: inserts its record into "applied". The unique
+//     _id makes this the one step that decides between two messages of one
+//     identity racing on two objects: the loser is looked up as in 1;
+//  4. makes the effect: one single-document write conditional on the _rev
 //     it read, setting _rev to the message's key; a delete first archives
 //     the object in "deleted", then removes it;
-//  4. releases the lease.
+//  5. releases the lease.
+//
+// Refusals and redeliveries write nothing but the lease: on FerretDB,
+// whose deletes and updates scan the whole collection, nothing is ever
+// deleted from "applied" on the way of a message (only when resolving a
+// crash, below, and in Prune).
 //
 // # Why a crash can neither lose nor double an effect
 //
@@ -43,7 +49,7 @@
 // claim, and a message whose claim exists is never applied again: no
 // double effect, whatever happened to the object since.
 //
-// A claim without its effect exists only between steps 1 and 3, and only
+// A claim without its effect exists only between steps 3 and 4, and only
 // under its lease: Apply releases a lease only when the claim and the
 // effect agree (both there, or neither). A crash or a database error in
 // between leaves the lease behind, naming the message's key and the
@@ -110,6 +116,7 @@ type Store struct {
 
 	mu   sync.Mutex
 	left map[string]string // leases left behind after an error: lease _id -> token
+	seen time.Time         // the latest horizon read
 
 	// fault, in tests, fails Apply after the step it names ("claim",
 	// "archive", "write"), as a crash or a lost connection would.
@@ -220,20 +227,11 @@ type attempt struct {
 }
 
 func (a *attempt) run(ctx context.Context) (Outcome, error) {
-	a.claimed = true
-	out, isNew, err := a.claim(ctx)
-	if err != nil || !isNew {
-		a.claimed = err != nil
+	if out, known, err := a.remembered(ctx); err != nil || known {
 		return out, err
 	}
-	if err := a.after("claim"); err != nil {
-		return Outcome{}, err
-	}
-	if reason, err := a.beyondHorizon(ctx); err != nil || reason != "" {
-		if err != nil {
-			return Outcome{}, err
-		}
-		return a.withdraw(ctx, refused("%s", reason))
+	if reason := a.beforeHorizon(a.seenHorizon()); reason != "" {
+		return refused("%s", reason), nil
 	}
 	coll := a.db.Collection(a.req.Target.Collection())
 	for range maxConflicts {
@@ -249,10 +247,18 @@ func (a *attempt) run(ctx context.Context) (Outcome, error) {
 		w, err := gateway.Decide(a.who, a.req, cur, a.owners(ctx), a.now())
 		if err != nil {
 			var r *gateway.Rejection
-			if errors.As(err, &r) {
+			if !errors.As(err, &r) {
+				return Outcome{}, err
+			}
+			if a.claimed { // decided again after a conflict
 				return a.withdraw(ctx, Outcome{Result: Refused, Reason: r.Reason})
 			}
-			return Outcome{}, err
+			return Outcome{Result: Refused, Reason: r.Reason}, nil
+		}
+		if !a.claimed {
+			if out, ok, err := a.claim(ctx); err != nil || !ok {
+				return out, err
+			}
 		}
 		done, err := a.write(ctx, coll, w, cur)
 		if err == nil && done {

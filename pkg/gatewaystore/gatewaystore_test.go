@@ -487,3 +487,62 @@ func TestApplyStaleLease(t *testing.T) {
 		t.Fatalf("%d leases left, want 0", n)
 	}
 }
+
+// With MaxAge, messages too old or too far ahead are refused, and Prune
+// forgets the ones signed before now - MaxAge; a replay of a forgotten
+// message is refused by the horizon, also by a gateway without MaxAge.
+func TestPrune(t *testing.T) {
+	s, db := newStore(t)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := t0
+	s.Now = func() time.Time { return clock }
+	s.MaxAge = time.Hour
+	at := func(id string, ts time.Time) gateway.MessageID {
+		m := co(id)
+		m.TS = ts
+		return m
+	}
+	create := req(t, gateway.Create, gateway.Artisan, artisanProps)
+	o := apply(t, s, at("old", t0.Add(-61*time.Minute)), office, create, Refused)
+	if !strings.HasPrefix(o.Reason, "too-old: signed at 2026-03-01T10:59:00Z, more than the maximum age 1h0m0s ago") {
+		t.Fatalf("reason %q", o.Reason)
+	}
+	o = apply(t, s, at("ahead", t0.Add(61*time.Minute)), office, create, Refused)
+	if !strings.HasPrefix(o.Reason, "future: ") {
+		t.Fatalf("reason %q", o.Reason)
+	}
+	apply(t, s, at("p1", t0.Add(-50*time.Minute)), office, create, Applied)
+	apply(t, s, at("p2", t0.Add(-10*time.Minute)), office, rename(t, "Bob"), Applied)
+	legacy := gateway.MessageID{ID: "legacy-1", Signature: "h"}
+	apply(t, s, legacy, office, rename(t, "Cy"), Applied)
+
+	clock = t0.Add(20 * time.Minute) // p1 is now 70 minutes old
+	n, err := s.Prune(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want 1", n, err)
+	}
+	if get(t, s, AppliedIDs, "co/p1") != nil || get(t, s, AppliedIDs, "co/p2") == nil || get(t, s, AppliedIDs, "legacy-1") == nil {
+		t.Fatal("pruned the wrong records")
+	}
+	if h := get(t, s, Horizon, horizonID); h["before"] != t0.Add(-40*time.Minute) {
+		t.Fatalf("horizon %v", h)
+	}
+	if n, err := s.Prune(context.Background()); err != nil || n != 0 {
+		t.Fatalf("pruned again at once: %d (%v)", n, err)
+	}
+	// The artisan deleted, then p1 replayed to a gateway that has no age
+	// limit: the horizon refuses it.
+	apply(t, s, at("p3", clock), office, req(t, gateway.Delete, gateway.Artisan, `{"oid":"`+artisanA+`"}`), Applied)
+	other := New(db)
+	o = apply(t, other, at("p1", t0.Add(-50*time.Minute)), office, create, Refused)
+	if !strings.Contains(o.Reason, "horizon") {
+		t.Fatalf("reason %q", o.Reason)
+	}
+	apply(t, other, at("p1", t0.Add(-50*time.Minute)), office, create, Refused) // without a look, this time
+	if doc := get(t, s, "artisans", artisanA); doc != nil {
+		t.Fatalf("got %v", doc)
+	}
+	if n := count(t, db, AppliedIDs, nil); n != 3 {
+		t.Fatalf("%d records, want 3", n)
+	}
+}

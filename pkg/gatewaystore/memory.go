@@ -20,9 +20,23 @@ const (
 	fieldOp    = "operation"
 )
 
-// claim inserts the attempt's record into AppliedIDs. isNew is false when
-// the identity was taken already; out then says what that means.
-func (a *attempt) claim(ctx context.Context) (out Outcome, isNew bool, err error) {
+// remembered looks the message up in the memory: known is set when it
+// took effect before (out is then "already applied") or when its identity
+// belongs to another message (out refuses it).
+func (a *attempt) remembered(ctx context.Context) (out Outcome, known bool, err error) {
+	prev, err := a.get(ctx, AppliedIDs, a.key)
+	if err != nil || prev == nil {
+		return Outcome{}, false, err
+	}
+	if prev[fieldSig] == a.m.Signature {
+		return Outcome{Result: AlreadyApplied}, true, nil
+	}
+	return reused(a.m, prev), true, nil
+}
+
+// claim inserts the attempt's record into AppliedIDs, before its effect.
+// ok is false when it may not go on: out then says why.
+func (a *attempt) claim(ctx context.Context) (out Outcome, ok bool, err error) {
 	rec := bson.D{{Key: "_id", Value: a.key}}
 	if a.m.KID != "" {
 		rec = append(rec, bson.E{Key: "kid", Value: a.m.KID})
@@ -34,28 +48,40 @@ func (a *attempt) claim(ctx context.Context) (out Outcome, isNew bool, err error
 	rec = append(rec,
 		bson.E{Key: fieldOp, Value: string(a.req.Operation)}, bson.E{Key: "collection", Value: a.req.Target.Collection()},
 		bson.E{Key: "oid", Value: a.req.OID}, bson.E{Key: fieldLease, Value: a.lease.token}, bson.E{Key: "time", Value: a.now()})
-	applied := a.db.Collection(AppliedIDs)
 	for range maxConflicts {
-		_, err := applied.InsertOne(ctx, rec)
+		a.claimed = true
+		_, err := a.db.Collection(AppliedIDs).InsertOne(ctx, rec)
 		if err == nil {
-			return Outcome{}, true, nil
+			break
 		}
 		if !mongo.IsDuplicateKeyError(err) {
 			return Outcome{}, false, err
 		}
-		prev, err := a.get(ctx, AppliedIDs, a.key)
-		if err != nil {
-			return Outcome{}, false, err
+		// Claimed meanwhile by another message of the same identity (on
+		// another object: this one is leased).
+		a.claimed = false
+		if out, known, err := a.remembered(ctx); err != nil || known {
+			return out, false, err
 		}
-		if prev == nil {
-			continue // withdrawn meanwhile by its own attempt elsewhere
-		}
-		if prev[fieldSig] == a.m.Signature {
-			return Outcome{Result: AlreadyApplied}, false, nil
-		}
-		return reused(a.m, prev), false, nil
 	}
-	return Outcome{}, false, fmt.Errorf("gatewaystore: the record of %s came and went %d times in a row", a.key, maxConflicts)
+	if !a.claimed {
+		return Outcome{}, false, fmt.Errorf("gatewaystore: the record of %s came and went %d times in a row", a.key, maxConflicts)
+	}
+	if err := a.after("claim"); err != nil {
+		return Outcome{}, false, err
+	}
+	// The horizon, read after the claim: Prune moves it before it deletes
+	// records, so a claim made possible by a pruned record always sees the
+	// horizon that pruned it.
+	h, err := a.horizon(ctx)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	if reason := a.beforeHorizon(h); reason != "" {
+		out, err := a.withdraw(ctx, refused("%s", reason))
+		return out, false, err
+	}
+	return Outcome{}, true, nil
 }
 
 // reused is the refusal of a message whose identity another message (prev,
@@ -131,7 +157,7 @@ func (s *Store) ageRejection(m gateway.MessageID) string {
 
 const horizonID = "applied"
 
-// horizon is the time before which the memory may have been pruned (the
+// horizon reads the time before which the memory may have been pruned (the
 // zero time when it never was).
 func (s *Store) horizon(ctx context.Context) (time.Time, error) {
 	doc, err := s.get(ctx, Horizon, horizonID)
@@ -139,24 +165,30 @@ func (s *Store) horizon(ctx context.Context) (time.Time, error) {
 		return time.Time{}, err
 	}
 	t, _ := doc["before"].(time.Time)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.After(s.seen) {
+		s.seen = t
+	}
 	return t, nil
 }
 
-// beyondHorizon says why the attempt, freshly claimed, is refused because
-// its message is older than the horizon ("" when it is not). It is read
-// after the claim: Prune moves the horizon before it deletes records, so a
-// claim that could be made only because a record was pruned always sees
-// the horizon that pruned it.
-func (a *attempt) beyondHorizon(ctx context.Context) (string, error) {
-	if a.m.TS.IsZero() {
-		return "", nil // legacy records are never pruned
-	}
-	h, err := a.horizon(ctx)
-	if err != nil || !a.m.TS.Before(h) {
-		return "", err
+// seenHorizon is the latest horizon this Store read: the horizon only
+// moves forward, so a message signed before it is refused without a look.
+func (s *Store) seenHorizon() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen
+}
+
+// beforeHorizon says why the attempt's message, signed before the horizon
+// h, is refused ("" when it is not). Legacy records are never pruned.
+func (a *attempt) beforeHorizon(h time.Time) string {
+	if a.m.TS.IsZero() || !a.m.TS.Before(h) {
+		return ""
 	}
 	return fmt.Sprintf("too-old: signed at %s, before %s, the horizon of the gateway's memory (older messages are no longer remembered, so none is applied)",
-		a.m.TS.Format(time.RFC3339), h.Format(time.RFC3339)), nil
+		a.m.TS.Format(time.RFC3339), h.Format(time.RFC3339))
 }
 
 // Prune forgets the messages signed more than MaxAge ago: it moves the
