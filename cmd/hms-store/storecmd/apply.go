@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,7 +37,9 @@ each field, are in docs/gateway.md.
 A message is its key's id and its envelope id (kid, id), and it takes effect
 at most once: redelivered after a crash, in the same batch or later, even
 after its object was deleted and created again, it changes nothing. The
-memory of applied messages is the collection "applied".
+memory of applied messages is the collection "applied"; it grows by one
+record per message, unless --max-age D refuses messages older than D and
+so lets apply forget them (see docs/gateway.md).
 
 A message that is refused (bad signature, unknown key, malformed, invalid
 data, not allowed, unknown target or operation, no such object, an id its
@@ -69,6 +72,8 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "key", EnvVars: []string{"HMS_KEY_FILE"},
 				Usage: "--scheme legacy: the shared legacy key text in `FILE`"},
 			cmdutil.VerboseFlag("report every message and a summary on stderr"),
+			&cli.StringFlag{Name: "max-age", Usage: "refuse messages signed more than `D` ago (or ahead), and forget applied ones " +
+				"older than that, which bounds the memory of applied messages: 90s, 15m, 2h, 7d"},
 			cmdutil.StopGraceFlag(),
 		),
 		Action: runApply,
@@ -77,6 +82,10 @@ func applyCommand() *cli.Command {
 
 func runApply(c *cli.Context) error {
 	if err := cmdutil.NoArgs(c, "apply reads stdin"); err != nil {
+		return err
+	}
+	maxAge, err := applyMaxAge(c)
+	if err != nil {
 		return err
 	}
 	verify, err := applyVerifier(c)
@@ -93,6 +102,7 @@ func runApply(c *cli.Context) error {
 	ctx, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
 	defer cancel()
 	st := gatewaystore.New(cl.Database())
+	st.MaxAge = maxAge
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
@@ -104,6 +114,9 @@ func runApply(c *cli.Context) error {
 	retried := func(err error) { log.Warn("retrying after a database error", "err", err) }
 	if err := cl.Retry(ctx, st.EnsureIndexes, retried); err != nil {
 		return cmdutil.Fatalf("database: %v", err)
+	}
+	if err := cl.Retry(ctx, func(ctx context.Context) error { _, err := st.Prune(ctx); return err }, retried); err != nil {
+		return cmdutil.Fatalf("database: forgetting messages older than --max-age: %v", err)
 	}
 
 	var n, applied, again, rejected int
@@ -208,6 +221,21 @@ func applyVerifier(c *cli.Context) (gateway.Verifier, error) {
 		return gateway.LegacyVerifier(key), nil
 	}
 	return nil, cmdutil.Fatalf("unknown --scheme %q: want hms or legacy", c.String("scheme"))
+}
+
+// applyMaxAge reads --max-age (0 when not given).
+func applyMaxAge(c *cli.Context) (time.Duration, error) {
+	if !c.IsSet("max-age") {
+		return 0, nil
+	}
+	if c.String("scheme") == "legacy" {
+		return 0, cmdutil.UsageErrorf(c, "--max-age needs a time in the message: the legacy format has none")
+	}
+	d, err := message.ParseMaxAge(c.String("max-age"))
+	if err != nil {
+		return 0, cmdutil.UsageErrorf(c, "--max-age: %v", err)
+	}
+	return d, nil
 }
 
 // readLegacyKeyFile returns the legacy key text in path without a final
