@@ -2,12 +2,15 @@
 // chapters 16-18): which objects exist, how each field is validated, who may
 // create, update or delete what, and what the stored document becomes.
 //
-// It is pure: it knows neither the broker nor the database. The caller
-// verifies a message, learns the sender's identity from the key that signed
-// it, reads the object the message names (and, for an artisan's fulfilment,
-// the owners of the products concerned), and asks Decide for the write to
-// make. Decide returns that write, or a *Rejection saying why nothing may
-// change.
+// It knows neither the broker nor the database. A Verifier (KeyringVerifier,
+// or LegacyVerifier for the hms_sys format) checks a line and says who sent
+// it, from the key that signed it, and what the message's identity is
+// (MessageID: its kid and id); Verifier.Read also parses its request. The
+// caller then reads the object the message names (and, for an artisan's
+// fulfilment, the owners of the products concerned), and asks Decide for
+// the write to make. Decide returns that write, or a *Rejection saying why
+// nothing may change. Package gatewaystore applies it, at most once per
+// MessageID.
 package gateway
 
 import (
