@@ -88,7 +88,9 @@ func get(t *testing.T, s *Store, coll, id string) map[string]any {
 	return doc
 }
 
-func count(t *testing.T, db *mongo.Database, coll string, filter bson.D) int64 {
+// wantCount fails t unless coll holds want documents matching filter (all
+// when nil).
+func wantCount(t *testing.T, db *mongo.Database, coll string, filter bson.D, want int64) {
 	t.Helper()
 	if filter == nil {
 		filter = bson.D{}
@@ -97,7 +99,9 @@ func count(t *testing.T, db *mongo.Database, coll string, filter bson.D) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	if n != want {
+		t.Fatalf("%s holds %d documents matching %v, want %d", coll, n, filter, want)
+	}
 }
 
 func rename(t *testing.T, name string) *gateway.Request {
@@ -166,12 +170,8 @@ func TestApplyAtMostOnce(t *testing.T) {
 	if doc := get(t, s, "artisans", artisanA); doc != nil {
 		t.Fatalf("deleted artisan came back: %v", doc)
 	}
-	if n := count(t, db, AppliedIDs, nil); n != 7 {
-		t.Fatalf("%d records of applied messages, want 7", n)
-	}
-	if n := count(t, db, Locks, nil); n != 0 {
-		t.Fatalf("%d leases left", n)
-	}
+	wantCount(t, db, AppliedIDs, nil, 7)
+	wantCount(t, db, Locks, nil, 0)
 }
 
 // The identity of a message is (kid, id): equal ids of two keys never
@@ -246,9 +246,7 @@ func TestApplyCrashSafety(t *testing.T) {
 					t.Fatalf("got %v, want the crash", err)
 				}
 				s.fault = nil
-				if n := count(t, db, Locks, nil); n != 1 {
-					t.Fatalf("%d leases after the crash, want 1 left behind", n)
-				}
+				wantCount(t, db, Locks, nil, 1)
 				next := s
 				if who == "another gateway" {
 					next = New(db)
@@ -274,17 +272,11 @@ func TestApplyCrashSafety(t *testing.T) {
 				if (doc != nil) != tt.exists || doc != nil && doc["_rev"] != "co/m1" {
 					t.Fatalf("object after: %v, want it to exist: %v, written by m1", doc, tt.exists)
 				}
-				if n := count(t, db, AppliedIDs, bson.D{{Key: "_id", Value: "co/m1"}}); n != 1 {
-					t.Fatalf("%d records of m1", n)
-				}
+				wantCount(t, db, AppliedIDs, bson.D{{Key: "_id", Value: "co/m1"}}, 1)
 				if tt.r(t).Operation == gateway.Delete {
-					if n := count(t, db, Deleted, nil); n != 1 {
-						t.Fatalf("%d deletion records, want 1", n)
-					}
+					wantCount(t, db, Deleted, nil, 1)
 				}
-				if n := count(t, db, Locks, nil); n != 0 {
-					t.Fatalf("%d leases left", n)
-				}
+				wantCount(t, db, Locks, nil, 0)
 			})
 		}
 	}
@@ -300,9 +292,7 @@ func TestResolveOwnTokenOnly(t *testing.T) {
 	if err := s.resolve(ctx, lease{id: "artisans/" + artisanA, msg: "co/m1", token: "old"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, db, AppliedIDs, nil); n != 1 {
-		t.Fatalf("the record of m1 is gone")
-	}
+	wantCount(t, db, AppliedIDs, nil, 1)
 }
 
 // Objects stored by other means (hms-store insert, no _rev) can be updated,
@@ -332,9 +322,7 @@ func TestApplyForeignObjectAndRejections(t *testing.T) {
 		t.Fatal("no reason")
 	}
 	apply(t, s, co("e3"), office, req(t, gateway.Update, gateway.Order, `{"oid":"`+order1+`","name":"x"}`), Refused)
-	if n := count(t, db, AppliedIDs, nil); n != 2 {
-		t.Fatalf("%d records, want the 2 applied messages", n)
-	}
+	wantCount(t, db, AppliedIDs, nil, 2)
 
 	r := Rejection{Line: []byte(`{"bad":1}`), Reason: "malformed", ID: "e9"}
 	for range 2 {
@@ -342,9 +330,7 @@ func TestApplyForeignObjectAndRejections(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := count(t, db, Rejected, nil); n != 1 {
-		t.Fatalf("rejected has %d records, want 1", n)
-	}
+	wantCount(t, db, Rejected, nil, 1)
 }
 
 // An artisan's fulfilment looks up product owners in the products collection.
@@ -392,9 +378,7 @@ func TestApplyConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := count(t, db, AppliedIDs, nil); got != n+1 {
-		t.Fatalf("%d records, want %d", got, n+1)
-	}
+	wantCount(t, db, AppliedIDs, nil, n+1)
 	doc := get(t, s, "artisans", artisanA)
 	if doc["_rev"] != "ka/"+doc["contact_name"].(string) {
 		t.Fatalf("_rev %v, contact_name %v", doc["_rev"], doc["contact_name"])
@@ -441,9 +425,7 @@ func TestApplyConcurrentRedelivery(t *testing.T) {
 			t.Errorf("%s applied %d times", id, applied[id])
 		}
 	}
-	if n := count(t, db, Locks, nil); n != 0 {
-		t.Fatalf("%d leases left", n)
-	}
+	wantCount(t, db, Locks, nil, 0)
 }
 
 // A lease left by a writer that died is resolved and broken once expired; a
@@ -483,9 +465,7 @@ func TestApplyStaleLease(t *testing.T) {
 	if r := <-done; r.err != nil || r.o.Result != Applied {
 		t.Fatalf("got %v (%v), want applied", r.o.Result, r.err)
 	}
-	if n := count(t, db, Locks, nil); n != 0 {
-		t.Fatalf("%d leases left, want 0", n)
-	}
+	wantCount(t, db, Locks, nil, 0)
 }
 
 // With MaxAge, messages too old or too far ahead are refused, and Prune
@@ -542,7 +522,5 @@ func TestPrune(t *testing.T) {
 	if doc := get(t, s, "artisans", artisanA); doc != nil {
 		t.Fatalf("got %v", doc)
 	}
-	if n := count(t, db, AppliedIDs, nil); n != 3 {
-		t.Fatalf("%d records, want 3", n)
-	}
+	wantCount(t, db, AppliedIDs, nil, 3)
 }
