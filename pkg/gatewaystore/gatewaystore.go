@@ -240,7 +240,14 @@ func (a *attempt) run(ctx context.Context) (Outcome, error) {
 			return Outcome{}, err
 		}
 		if cur[fieldRev] == a.key {
-			// An earlier attempt's write landed after it reported an error.
+			// The effect is there: an earlier attempt's write landed after
+			// it reported an error (and after the lease it left was
+			// resolved). The record must be there too.
+			if !a.claimed {
+				if _, err := a.db.Collection(AppliedIDs).InsertOne(ctx, a.record()); err != nil && !mongo.IsDuplicateKeyError(err) {
+					return Outcome{}, err
+				}
+			}
 			a.claimed = false
 			return Outcome{Result: AlreadyApplied}, nil
 		}

@@ -524,3 +524,16 @@ func TestPrune(t *testing.T) {
 	}
 	wantCount(t, db, AppliedIDs, nil, 3)
 }
+
+// An object written by a message whose record is missing (a write that
+// landed after its lease was resolved) makes that message already applied,
+// and its record is written again.
+func TestApplyRestoresRecord(t *testing.T) {
+	s, db := newStore(t)
+	apply(t, s, co("m1"), office, req(t, gateway.Create, gateway.Artisan, artisanProps), Applied)
+	if _, err := db.Collection(AppliedIDs).DeleteOne(context.Background(), bson.D{{Key: "_id", Value: "co/m1"}}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, s, co("m1"), office, req(t, gateway.Create, gateway.Artisan, artisanProps), AlreadyApplied)
+	wantCount(t, db, AppliedIDs, bson.D{{Key: "_id", Value: "co/m1"}}, 1)
+}

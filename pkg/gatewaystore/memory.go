@@ -37,17 +37,7 @@ func (a *attempt) remembered(ctx context.Context) (out Outcome, known bool, err 
 // claim inserts the attempt's record into AppliedIDs, before its effect.
 // ok is false when it may not go on: out then says why.
 func (a *attempt) claim(ctx context.Context) (out Outcome, ok bool, err error) {
-	rec := bson.D{{Key: "_id", Value: a.key}}
-	if a.m.KID != "" {
-		rec = append(rec, bson.E{Key: "kid", Value: a.m.KID})
-	}
-	rec = append(rec, bson.E{Key: "id", Value: a.m.ID}, bson.E{Key: fieldSig, Value: a.m.Signature})
-	if !a.m.TS.IsZero() {
-		rec = append(rec, bson.E{Key: fieldTS, Value: a.m.TS})
-	}
-	rec = append(rec,
-		bson.E{Key: fieldOp, Value: string(a.req.Operation)}, bson.E{Key: "collection", Value: a.req.Target.Collection()},
-		bson.E{Key: "oid", Value: a.req.OID}, bson.E{Key: fieldLease, Value: a.lease.token}, bson.E{Key: "time", Value: a.now()})
+	rec := a.record()
 	for range maxConflicts {
 		a.claimed = true
 		_, err := a.db.Collection(AppliedIDs).InsertOne(ctx, rec)
@@ -82,6 +72,21 @@ func (a *attempt) claim(ctx context.Context) (out Outcome, ok bool, err error) {
 		return out, false, err
 	}
 	return Outcome{}, true, nil
+}
+
+// record is the attempt's record in AppliedIDs.
+func (a *attempt) record() bson.D {
+	rec := bson.D{{Key: "_id", Value: a.key}}
+	if a.m.KID != "" {
+		rec = append(rec, bson.E{Key: "kid", Value: a.m.KID})
+	}
+	rec = append(rec, bson.E{Key: "id", Value: a.m.ID}, bson.E{Key: fieldSig, Value: a.m.Signature})
+	if !a.m.TS.IsZero() {
+		rec = append(rec, bson.E{Key: fieldTS, Value: a.m.TS})
+	}
+	return append(rec,
+		bson.E{Key: fieldOp, Value: string(a.req.Operation)}, bson.E{Key: "collection", Value: a.req.Target.Collection()},
+		bson.E{Key: "oid", Value: a.req.OID}, bson.E{Key: fieldLease, Value: a.lease.token}, bson.E{Key: "time", Value: a.now()})
 }
 
 // reused is the refusal of a message whose identity another message (prev,
