@@ -196,7 +196,7 @@ func (s *Store) Apply(ctx context.Context, m gateway.MessageID, who gateway.Iden
 	if reason := s.ageRejection(m); reason != "" {
 		return refused("%s", reason), nil
 	}
-	l, err := s.lease(ctx, req.Target.Collection()+"/"+req.OID, m.Key())
+	l, err := s.lease(ctx, req.Target.Collection()+"/"+req.OID, m.Key(), leaseWait)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -497,7 +497,19 @@ func TestPrune(t *testing.T) {
 	apply(t, s, legacy, office, rename(t, "Cy"), Applied)
 
 	clock = t0.Add(20 * time.Minute) // p1 is now 70 minutes old
-	n, err := s.Prune(context.Background())
+	// While another gateway prunes, this one does not wait for it.
+	ctx := context.Background()
+	if _, err := db.Collection(Locks).InsertOne(ctx, bson.D{{Key: "_id", Value: Horizon + "/" + horizonID},
+		{Key: "token", Value: "other"}, {Key: "until", Value: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Prune(ctx); err != nil || n != 0 {
+		t.Fatalf("pruned %d (%v) beside another pruner", n, err)
+	}
+	if _, err := db.Collection(Locks).DeleteOne(ctx, bson.D{{Key: "token", Value: "other"}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Prune(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("pruned %d (%v), want 1", n, err)
 	}

@@ -19,6 +19,10 @@ import (
 // for it that long at most, then resolve what it left and take over.
 const LeaseTTL = 30 * time.Second
 
+// leaseWait is how long Apply waits for an object: long enough for a lease
+// to expire.
+const leaseWait = LeaseTTL + 5*time.Second
+
 // ErrBusy is returned when another writer held an object for longer than
 // LeaseTTL allows; retrying later is the remedy.
 var ErrBusy = errors.New("gatewaystore: object busy")
@@ -34,12 +38,12 @@ type lease struct {
 }
 
 // lease takes the lease on id for the message msg, waiting (with backoff)
-// while another holds it. A lease that expired, or that this Store left
-// behind, is resolved first, then taken over.
-func (s *Store) lease(ctx context.Context, id, msg string) (lease, error) {
+// while another holds it, for up to patience. A lease that expired, or that
+// this Store left behind, is resolved first, then taken over.
+func (s *Store) lease(ctx context.Context, id, msg string, patience time.Duration) (lease, error) {
 	locks := s.db.Collection(Locks)
 	l := lease{id: id, msg: msg, token: newToken()}
-	deadline := time.Now().Add(LeaseTTL + 5*time.Second)
+	deadline := time.Now().Add(patience)
 	wait := backoff.Backoff{Min: 2 * time.Millisecond, Max: 100 * time.Millisecond}
 	for {
 		// Expiry is on the real clock, which every gateway shares.

@@ -2,6 +2,7 @@ package gatewaystore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -212,8 +213,12 @@ func (s *Store) Prune(ctx context.Context) (pruned int64, err error) {
 	if err != nil || h.After(before.Add(-s.MaxAge/16)) {
 		return 0, err
 	}
-	// One pruner at a time, so that the horizon never moves back.
-	l, err := s.lease(ctx, Horizon+"/"+horizonID, "")
+	// One pruner at a time, so that the horizon never moves back; while
+	// another gateway prunes, this one goes on with its messages.
+	l, err := s.lease(ctx, Horizon+"/"+horizonID, "", 0)
+	if errors.Is(err, ErrBusy) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
