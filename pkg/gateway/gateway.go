@@ -210,18 +210,8 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 		if cur != nil {
 			return nil, reject("%s already exists", what)
 		}
-		if req.Target == Product && who.Origin == OriginArtisan {
-			if _, ok := props["artisan_id"]; !ok && !who.AnyArtisan {
-				props["artisan_id"] = strings.ToLower(who.Subject) // the sender makes its own product
-			}
-		}
-		// Who may, first: the audit trail should say "not allowed" when it
-		// is so, whatever else is wrong.
-		if err := owns(who, req, nil, props, owners); err != nil {
+		if err := s.create(who, req, props, owners); err != nil {
 			return nil, err
-		}
-		if err := s.consistent(props); err != nil {
-			return nil, reject("%s: %v", what, err)
 		}
 		w.Kind = Insert
 		w.Doc = props
@@ -230,29 +220,9 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 		if cur == nil {
 			return nil, reject("%s does not exist", what)
 		}
-		next := maps.Clone(cur)
-		for k, v := range props {
-			if v == nil {
-				delete(next, k)
-				continue
-			}
-			if k == "fulfilled_items" {
-				// Merged product by product, so an artisan's report on its own
-				// items leaves the others' alone.
-				m := maps.Clone(asMap(next[k]))
-				if m == nil {
-					m = map[string]any{}
-				}
-				maps.Copy(m, v.(map[string]any))
-				v = m
-			}
-			next[k] = v
-		}
-		if err := owns(who, req, cur, next, owners); err != nil {
+		next, err := s.update(who, req, cur, props, owners)
+		if err != nil {
 			return nil, err
-		}
-		if err := s.consistent(next); err != nil {
-			return nil, reject("%s: %v", what, err)
 		}
 		w.Kind = Replace
 		w.Doc = next
@@ -274,6 +244,55 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 	w.Doc[fieldOID] = req.OID
 	w.Doc[fieldModified] = now.UTC()
 	return w, nil
+}
+
+// create checks a new object's properties (completing an artisan's own
+// product with its artisan_id).
+func (s *schema) create(who Identity, req *Request, props map[string]any, owners Owners) error {
+	if req.Target == Product && who.Origin == OriginArtisan {
+		if _, ok := props["artisan_id"]; !ok && !who.AnyArtisan {
+			props["artisan_id"] = strings.ToLower(who.Subject) // the sender makes its own product
+		}
+	}
+	// Who may, first: the audit trail should say "not allowed" when it is
+	// so, whatever else is wrong.
+	if err := owns(who, req, nil, props, owners); err != nil {
+		return err
+	}
+	if err := s.consistent(props); err != nil {
+		return reject("%s %s: %v", req.Target, req.OID, err)
+	}
+	return nil
+}
+
+// update returns the object cur with the properties of an update applied,
+// once checked.
+func (s *schema) update(who Identity, req *Request, cur, props map[string]any, owners Owners) (map[string]any, error) {
+	next := maps.Clone(cur)
+	for k, v := range props {
+		if v == nil {
+			delete(next, k)
+			continue
+		}
+		if k == "fulfilled_items" {
+			// Merged product by product, so an artisan's report on its own
+			// items leaves the others' alone.
+			m := maps.Clone(asMap(next[k]))
+			if m == nil {
+				m = map[string]any{}
+			}
+			maps.Copy(m, v.(map[string]any))
+			v = m
+		}
+		next[k] = v
+	}
+	if err := owns(who, req, cur, next, owners); err != nil {
+		return nil, err
+	}
+	if err := s.consistent(next); err != nil {
+		return nil, reject("%s %s: %v", req.Target, req.OID, err)
+	}
+	return next, nil
 }
 
 // allowed is the table of SEED-NOTES §3: which origin may do which
