@@ -233,7 +233,7 @@ func applyMaxAge(c *cli.Context) (time.Duration, error) {
 	}
 	d, err := message.ParseMaxAge(c.String("max-age"))
 	if err != nil {
-		return 0, cmdutil.UsageErrorf(c, "--max-age: %v", err)
+		return 0, cmdutil.UsageErrorf(c, "invalid --max-age %v", err)
 	}
 	return d, nil
 }
