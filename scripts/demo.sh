@@ -206,7 +206,9 @@ say "Replaying the first update after later ones changes nothing (its id was app
 show "hms-sign sign --key co.key --operation update < update.json > once.msg"
 show "cat once.msg once.msg | hms-send --queue $queue"
 gateway -v
-find_ artisans "{\"_id\":\"$A\"}" _rev,_applied
+find_ artisans "{\"_id\":\"$A\"}" _rev
+say "The memory of applied messages, which outlives the objects:"
+find_ applied "{\"oid\":\"$A\"}" operation,time
 
 step "Central office deleting an artisan"
 cat >delete.json <<EOF

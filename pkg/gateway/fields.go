@@ -3,13 +3,16 @@ package gateway
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // A checker validates one value from a message (or from the store) and
@@ -76,7 +79,7 @@ var schemas = map[Target]*schema{
 	Product: {target: Product, fields: []field{
 		{name: fieldOID, required: true, check: oid},
 		{name: "name", required: true, check: singleLine},
-		{name: "summary", required: true, check: singleLine},
+		{name: "summary", required: true, check: singleLineOf(MaxSummary)},
 		{name: "description", check: multiLine},
 		{name: "dimensions", check: singleLine},
 		{name: "metadata", check: stringMap},
@@ -119,28 +122,54 @@ func wrongType(v any, want string) error {
 	return fmt.Errorf("is %s, want %s", typeName(v), want)
 }
 
-// singleLine is the book's text rule: non-empty, and no line breaks, tabs or
-// other control characters.
-func singleLine(v any) (any, error) {
-	s, ok := v.(string)
-	if !ok {
-		return nil, wrongType(v, "single-line text")
+// Length limits of text fields, in characters (Unicode code points); see
+// docs/gateway.md. They keep every object far below MongoDB's 16 MiB
+// document limit and every field readable.
+const (
+	MaxText        = 256   // single-line text: names, address lines, company_name, dimensions
+	MaxSummary     = 1000  // a product's summary
+	MaxDescription = 20000 // a product's description (multi-line)
+	MaxMetaKey     = 64    // a metadata key
+	MaxMetaEntries = 100   // entries in a product's metadata
+	MaxEmail       = 254   // contact_email (RFC 5321's limit on a path), in bytes: it is ASCII
+	MaxWebsite     = 2000  // website
+	MaxSigningKey  = 1024  // signing_key, in hex digits (512 bytes)
+	MaxQuantity    = 1<<53 - 1
+)
+
+// singleLine is the book's text rule, at most MaxText characters.
+var singleLine = singleLineOf(MaxText)
+
+// singleLineOf is the book's text rule: non-empty, no line breaks, tabs or
+// other control characters, and at most max characters.
+func singleLineOf(max int) checker {
+	return func(v any) (any, error) {
+		s, ok := v.(string)
+		if !ok {
+			return nil, wrongType(v, "single-line text")
+		}
+		if s == "" {
+			return nil, fmt.Errorf("is empty")
+		}
+		if err := maxChars(s, max); err != nil {
+			return nil, err
+		}
+		if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+			return nil, fmt.Errorf("contains the control character %q: single-line text only", s[i:i+1])
+		}
+		return s, nil
 	}
-	if s == "" {
-		return nil, fmt.Errorf("is empty")
-	}
-	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
-		return nil, fmt.Errorf("contains the control character %q: single-line text only", s[i:i+1])
-	}
-	return s, nil
 }
 
-// multiLine is free text: line breaks and tabs allowed, other control
-// characters (NUL, escape sequences) not.
+// multiLine is free text of at most MaxDescription characters: line breaks
+// and tabs allowed, other control characters (NUL, escape sequences) not.
 func multiLine(v any) (any, error) {
 	s, ok := v.(string)
 	if !ok {
 		return nil, wrongType(v, "text")
+	}
+	if err := maxChars(s, MaxDescription); err != nil {
+		return nil, err
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool {
 		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
@@ -148,6 +177,28 @@ func multiLine(v any) (any, error) {
 		return nil, fmt.Errorf("contains the control character %q", s[i:i+1])
 	}
 	return s, nil
+}
+
+// maxChars refuses text longer than max characters.
+func maxChars(s string, max int) error {
+	if len(s) <= max {
+		return nil // fewer bytes than the limit: fewer characters too
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Errorf("is %d characters long, more than the %d allowed", n, max)
+	}
+	return nil
+}
+
+// short quotes s for a rejection reason, cut to its first 64 characters:
+// a reason quotes what was wrong, not a whole megabyte of it.
+func short(s string) string {
+	const max = 64
+	if utf8.RuneCountInString(s) <= max {
+		return strconv.Quote(s)
+	}
+	r := []rune(s)
+	return strconv.Quote(string(r[:max])) + "…"
 }
 
 func boolean(v any) (any, error) {
@@ -166,7 +217,7 @@ func oid(v any) (any, error) {
 		return nil, wrongType(v, "a UUID")
 	}
 	if !isUUID(s) {
-		return nil, fmt.Errorf("%q is not a UUID", s)
+		return nil, fmt.Errorf("%s is not a UUID", short(s))
 	}
 	return strings.ToLower(s), nil
 }
@@ -202,12 +253,12 @@ func email(v any) (any, error) {
 	if _, ok := v.(string); !ok {
 		return nil, wrongType(v, "an e-mail address")
 	}
-	s, err := singleLine(v)
+	s, err := singleLineOf(MaxEmail)(v)
 	if err != nil {
 		return nil, err
 	}
 	addr := s.(string)
-	bad := fmt.Errorf("%q is not an e-mail address (local@domain.tld)", addr)
+	bad := fmt.Errorf("%s is not an e-mail address (local@domain.tld)", short(addr))
 	local, domain, ok := strings.Cut(addr, "@")
 	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
 		return nil, bad
@@ -267,12 +318,12 @@ func website(v any) (any, error) {
 	if _, ok := v.(string); !ok {
 		return nil, wrongType(v, "a web address (http(s)://host)")
 	}
-	s, err := singleLine(v)
+	s, err := singleLineOf(MaxWebsite)(v)
 	if err != nil {
 		return nil, err
 	}
 	raw := s.(string)
-	bad := fmt.Errorf("%q is not a web address (http(s)://host)", raw)
+	bad := fmt.Errorf("%s is not a web address (http(s)://host)", short(raw))
 	if strings.ContainsAny(raw, " \"<>\\^`{|}") {
 		return nil, bad
 	}
@@ -314,11 +365,14 @@ func queueID(v any) (any, error) {
 }
 
 // signingKey is the hex text of at least 64 bytes (the book's
-// os.urandom(64).hex(), 128 hex digits).
+// os.urandom(64).hex(), 128 hex digits), at most MaxSigningKey digits.
 func signingKey(v any) (any, error) {
 	s, ok := v.(string)
 	if !ok {
 		return nil, wrongType(v, "hex text")
+	}
+	if len(s) > MaxSigningKey {
+		return nil, fmt.Errorf("is %d characters long, more than the %d hex digits allowed", utf8.RuneCountInString(s), MaxSigningKey)
 	}
 	if _, err := hex.DecodeString(s); err != nil {
 		return nil, fmt.Errorf("is not hex text")
@@ -329,66 +383,155 @@ func signingKey(v any) (any, error) {
 	return s, nil
 }
 
-// number returns v as a float64 when it is a finite number.
-func number(v any) (float64, bool) {
+// number returns v as a float64 when it is a finite number; out is set for
+// a number too large for a float64 (1e400).
+func number(v any) (f float64, ok, out bool) {
 	switch n := v.(type) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(n), 64)
-		return f, err == nil && !math.IsInf(f, 0)
+		if err != nil {
+			return 0, false, errors.Is(err, strconv.ErrRange)
+		}
+		return f, true, false
 	case float64:
-		return n, !math.IsInf(n, 0) && !math.IsNaN(n)
-	case float32:
-		return float64(n), !math.IsInf(float64(n), 0) && !math.IsNaN(float64(n))
+		return n, !math.IsInf(n, 0) && !math.IsNaN(n), false
 	case int:
-		return float64(n), true
+		return float64(n), true, false
 	case int32:
-		return float64(n), true
+		return float64(n), true, false
 	case int64:
-		return float64(n), true
+		return float64(n), true, false
 	}
-	return 0, false
+	return 0, false, false
+}
+
+// numberText shows a number as it was written (a message's json.Number) or
+// in plain decimal notation (a stored one), never in a float's exponent
+// form: 18446744073709551616, not 1.8446744073709552e+19.
+func numberText(v any) string {
+	switch n := v.(type) {
+	case json.Number:
+		if len(n) > 40 {
+			return string(n[:40]) + "…"
+		}
+		return string(n)
+	case float64:
+		if n == math.Trunc(n) && !math.IsInf(n, 0) {
+			return big.NewFloat(n).Text('f', 0) // exactly, all its digits
+		}
+		return strconv.FormatFloat(n, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 func nonNegativeNumber(v any) (any, error) {
-	f, ok := number(v)
+	f, ok, out := number(v)
+	if out {
+		return nil, fmt.Errorf("is %s, out of range", numberText(v))
+	}
 	if !ok {
 		return nil, wrongType(v, "a number")
 	}
 	if f < 0 {
-		return nil, fmt.Errorf("is %v, must be >= 0", f)
+		return nil, fmt.Errorf("is %s, must be >= 0", numberText(v))
 	}
 	return f, nil
 }
 
-// quantity accepts a whole number >= 0 and returns it as an int64.
+// quantity accepts a whole number from 0 to MaxQuantity (2^53-1, the
+// largest that every JSON reader reads exactly) and returns it as an int64.
+// A message's number is read from its text, exactly: 2.0 and 2e3 are whole,
+// 9007199254740993 is out of range, not rounded.
 func quantity(v any) (int64, error) {
 	switch n := v.(type) {
 	case int:
-		return quantityOf(int64(n))
+		return quantityOf(int64(n), v)
 	case int32:
-		return quantityOf(int64(n))
+		return quantityOf(int64(n), v)
 	case int64:
-		return quantityOf(n)
+		return quantityOf(n, v)
 	case json.Number:
-		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-			return quantityOf(i)
+		return quantityText(string(n))
+	case float64:
+		if n != math.Trunc(n) {
+			return 0, fmt.Errorf("is %s, want a whole number", numberText(v))
 		}
+		if n < 0 || n > MaxQuantity {
+			return quantityOf(int64(math.Copysign(MaxQuantity+1, n)), v)
+		}
+		return int64(n), nil
 	}
-	f, ok := number(v)
-	if !ok {
-		return 0, wrongType(v, "a whole number")
-	}
-	if f != math.Trunc(f) || f > 1<<53 || f < -(1<<53) {
-		return 0, fmt.Errorf("is %v, want a whole number", f)
-	}
-	return quantityOf(int64(f))
+	return 0, wrongType(v, "a whole number")
 }
 
-func quantityOf(i int64) (int64, error) {
-	if i < 0 {
-		return 0, fmt.Errorf("is %d, must be >= 0", i)
+func quantityOf(i int64, v any) (int64, error) {
+	switch {
+	case i < 0:
+		return 0, fmt.Errorf("is %s, must be >= 0", numberText(v))
+	case i > MaxQuantity:
+		return 0, fmt.Errorf("is %s, out of range (at most %d)", numberText(v), int64(MaxQuantity))
 	}
 	return i, nil
+}
+
+// quantityText reads a JSON number's text as a quantity, exactly.
+func quantityText(s string) (int64, error) {
+	digits, exp, neg, ok := decimal(s)
+	if !ok {
+		return 0, fmt.Errorf("is %s, want a whole number", short(s))
+	}
+	for exp < 0 && strings.HasSuffix(digits, "0") {
+		digits, exp = digits[:len(digits)-1], exp+1
+	}
+	switch {
+	case digits == "":
+		return 0, nil // 0, 0.0, -0e5
+	case exp < 0:
+		return 0, fmt.Errorf("is %s, want a whole number", numberText(json.Number(s)))
+	case neg:
+		return 0, fmt.Errorf("is %s, must be >= 0", numberText(json.Number(s)))
+	case len(digits)+exp > 16: // more than 16 digits: above 2^53 for sure
+		return quantityOf(MaxQuantity+1, json.Number(s))
+	}
+	n, err := strconv.ParseInt(digits+strings.Repeat("0", exp), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("is %s, want a whole number", numberText(json.Number(s)))
+	}
+	return quantityOf(n, json.Number(s))
+}
+
+// decimal splits the JSON number s into its significant digits (no leading
+// zeros; "" for zero) and a power of ten: "12.50e3" is ("1250", 1). An
+// exponent beyond ±10^6 is clamped there: far out of every range that
+// matters, and no number is ever expanded to it.
+func decimal(s string) (digits string, exp int, neg, ok bool) {
+	neg = strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, e, hasExp := strings.Cut(strings.ToLower(s), "e")
+	if hasExp {
+		sign := 1
+		if e != "" && (e[0] == '+' || e[0] == '-') {
+			if e[0] == '-' {
+				sign = -1
+			}
+			e = e[1:]
+		}
+		if e == "" || strings.Trim(e, "0123456789") != "" {
+			return "", 0, false, false
+		}
+		e = strings.TrimLeft(e, "0")
+		if len(e) > 7 {
+			e = "1000000"
+		}
+		n, _ := strconv.Atoi("0" + e)
+		exp = sign * n
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	if whole == "" || strings.Trim(whole+frac, "0123456789") != "" {
+		return "", 0, false, false
+	}
+	digits = strings.TrimLeft(whole+frac, "0")
+	return digits, exp - len(frac), neg, true
 }
 
 // quantities is a map from product oid to a quantity >= 0.
@@ -402,13 +545,14 @@ func quantities(nonEmpty bool) checker {
 			return nil, fmt.Errorf("is empty")
 		}
 		out := make(map[string]any, len(m))
-		for k, q := range m {
+		for _, k := range sortedKeys(m) {
+			q := m[k]
 			if !isUUID(k) {
-				return nil, fmt.Errorf("key %q is not a product oid (a UUID)", k)
+				return nil, fmt.Errorf("key %s is not a product oid (a UUID)", short(k))
 			}
 			n, err := quantity(q)
 			if err != nil {
-				return nil, fmt.Errorf("%s %w", k, err)
+				return nil, fmt.Errorf("%s %w", strings.ToLower(k), err)
 			}
 			k = strings.ToLower(k)
 			if _, dup := out[k]; dup {
@@ -427,17 +571,20 @@ func stringMap(v any) (any, error) {
 	if !ok {
 		return nil, wrongType(v, "an object of text to text")
 	}
+	if len(m) > MaxMetaEntries {
+		return nil, fmt.Errorf("has %d entries, more than the %d allowed", len(m), MaxMetaEntries)
+	}
 	out := make(map[string]any, len(m))
-	for k, s := range m {
-		if _, err := singleLine(k); err != nil {
-			return nil, fmt.Errorf("key %q %w", k, err)
+	for _, k := range sortedKeys(m) {
+		if _, err := singleLineOf(MaxMetaKey)(k); err != nil {
+			return nil, fmt.Errorf("key %s %w", short(k), err)
 		}
 		if strings.HasPrefix(k, "$") || strings.Contains(k, ".") {
-			return nil, fmt.Errorf("key %q may not start with '$' or contain '.'", k)
+			return nil, fmt.Errorf("key %s may not start with '$' or contain '.'", short(k))
 		}
-		t, err := singleLine(s)
+		t, err := singleLine(m[k])
 		if err != nil {
-			return nil, fmt.Errorf("%q %w", k, err)
+			return nil, fmt.Errorf("%s %w", short(k), err)
 		}
 		out[k] = t
 	}
@@ -453,10 +600,11 @@ func object(fields []field) checker {
 			return nil, wrongType(v, "an object")
 		}
 		out := make(map[string]any, len(m))
-		for k, x := range m {
+		for _, k := range sortedKeys(m) {
+			x := m[k]
 			f, known := findField(fields, k)
 			if !known {
-				return nil, fmt.Errorf("has the unknown field %q", k)
+				return nil, fmt.Errorf("has the unknown field %s", short(k))
 			}
 			if x == nil {
 				continue // an absent optional field

@@ -1,7 +1,12 @@
 package gateway
 
 import (
+	"encoding/json"
+	"math/big"
+	"strings"
 	"testing"
+
+	"github.com/hms-toolkit/hms/pkg/strictjson"
 )
 
 // FuzzDecide: whatever a signed message holds, the rules never panic, and a
@@ -42,6 +47,33 @@ func FuzzDecide(f *testing.F) {
 			if err := schemas[req.Target].consistent(w.Doc); err != nil {
 				t.Fatalf("allowed an inconsistent document: %v\n%v", err, w.Doc)
 			}
+		}
+	})
+}
+
+// FuzzQuantity: a quantity read from a JSON number's text is exactly the
+// number's value when that is a whole number from 0 to MaxQuantity, and
+// refused otherwise (big.Rat is the reference, for modest exponents).
+func FuzzQuantity(f *testing.F) {
+	for _, s := range []string{"0", "-0", "2", "2.0", "2e3", "12.50e1", "9007199254740991", "9007199254740992",
+		"18446744073709551616", "1e20", "9007199254740991.5", "0.5e1", "-3", "1E-2", "100e-2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !json.Valid([]byte(s)) || strictjson.KindOf([]byte(s)) != strictjson.Number || strings.TrimSpace(s) != s {
+			return
+		}
+		if _, e, ok := strings.Cut(strings.ToLower(s), "e"); ok && len(strings.TrimLeft(e, "+-0")) > 4 {
+			return // big.Rat would build the number; quantityText never does
+		}
+		want, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("big.Rat cannot read %q", s)
+		}
+		got, err := quantity(json.Number(s))
+		inRange := want.IsInt() && want.Sign() >= 0 && want.Num().Cmp(big.NewInt(MaxQuantity)) <= 0
+		if inRange != (err == nil) || err == nil && want.Num().Int64() != got {
+			t.Fatalf("%q: got %d, %v; the value is %s", s, got, err, want.RatString())
 		}
 	})
 }

@@ -2,12 +2,15 @@
 // chapters 16-18): which objects exist, how each field is validated, who may
 // create, update or delete what, and what the stored document becomes.
 //
-// It is pure: it knows neither the broker nor the database. The caller
-// verifies a message, learns the sender's identity from the key that signed
-// it, reads the object the message names (and, for an artisan's fulfilment,
-// the owners of the products concerned), and asks Decide for the write to
-// make. Decide returns that write, or a *Rejection saying why nothing may
-// change.
+// It knows neither the broker nor the database. A Verifier (KeyringVerifier,
+// or LegacyVerifier for the hms_sys format) checks a line and says who sent
+// it, from the key that signed it, and what the message's identity is
+// (MessageID: its kid and id); Verifier.Read also parses its request. The
+// caller then reads the object the message names (and, for an artisan's
+// fulfilment, the owners of the products concerned), and asks Decide for
+// the write to make. Decide returns that write, or a *Rejection saying why
+// nothing may change. Package gatewaystore applies it, at most once per
+// MessageID.
 package gateway
 
 import (
@@ -97,7 +100,7 @@ func ParseRequest(operation string, data []byte) (*Request, error) {
 	switch op {
 	case Create, Update, Delete:
 	default:
-		return nil, reject("unknown operation %q (want create, update or delete)", operation)
+		return nil, reject("unknown operation %s (want create, update or delete)", short(operation))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -113,7 +116,7 @@ func ParseRequest(operation string, data []byte) (*Request, error) {
 	}
 	for k := range d {
 		if k != "target" && k != "properties" {
-			return nil, reject("data has the unknown key %q (want target and properties)", k)
+			return nil, reject("data has the unknown key %s (want target and properties)", short(k))
 		}
 	}
 	t, ok := d["target"].(string)
@@ -122,7 +125,7 @@ func ParseRequest(operation string, data []byte) (*Request, error) {
 	}
 	target := Target(t)
 	if _, ok := schemas[target]; !ok {
-		return nil, reject("unknown target %q (want artisan, product or order)", t)
+		return nil, reject("unknown target %s (want artisan, product or order)", short(t))
 	}
 	props, ok := d["properties"].(map[string]any)
 	if !ok {
@@ -207,18 +210,8 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 		if cur != nil {
 			return nil, reject("%s already exists", what)
 		}
-		if req.Target == Product && who.Origin == OriginArtisan {
-			if _, ok := props["artisan_id"]; !ok && !who.AnyArtisan {
-				props["artisan_id"] = strings.ToLower(who.Subject) // the sender makes its own product
-			}
-		}
-		// Who may, first: the audit trail should say "not allowed" when it
-		// is so, whatever else is wrong.
-		if err := owns(who, req, nil, props, owners); err != nil {
+		if err := s.create(who, req, props, owners); err != nil {
 			return nil, err
-		}
-		if err := s.consistent(props); err != nil {
-			return nil, reject("%s: %v", what, err)
 		}
 		w.Kind = Insert
 		w.Doc = props
@@ -227,29 +220,9 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 		if cur == nil {
 			return nil, reject("%s does not exist", what)
 		}
-		next := maps.Clone(cur)
-		for k, v := range props {
-			if v == nil {
-				delete(next, k)
-				continue
-			}
-			if k == "fulfilled_items" {
-				// Merged product by product, so an artisan's report on its own
-				// items leaves the others' alone.
-				m := maps.Clone(asMap(next[k]))
-				if m == nil {
-					m = map[string]any{}
-				}
-				maps.Copy(m, v.(map[string]any))
-				v = m
-			}
-			next[k] = v
-		}
-		if err := owns(who, req, cur, next, owners); err != nil {
+		next, err := s.update(who, req, cur, props, owners)
+		if err != nil {
 			return nil, err
-		}
-		if err := s.consistent(next); err != nil {
-			return nil, reject("%s: %v", what, err)
 		}
 		w.Kind = Replace
 		w.Doc = next
@@ -271,6 +244,55 @@ func Decide(who Identity, req *Request, current map[string]any, owners Owners, n
 	w.Doc[fieldOID] = req.OID
 	w.Doc[fieldModified] = now.UTC()
 	return w, nil
+}
+
+// create checks a new object's properties (completing an artisan's own
+// product with its artisan_id).
+func (s *schema) create(who Identity, req *Request, props map[string]any, owners Owners) error {
+	if req.Target == Product && who.Origin == OriginArtisan {
+		if _, ok := props["artisan_id"]; !ok && !who.AnyArtisan {
+			props["artisan_id"] = strings.ToLower(who.Subject) // the sender makes its own product
+		}
+	}
+	// Who may, first: the audit trail should say "not allowed" when it is
+	// so, whatever else is wrong.
+	if err := owns(who, req, nil, props, owners); err != nil {
+		return err
+	}
+	if err := s.consistent(props); err != nil {
+		return reject("%s %s: %v", req.Target, req.OID, err)
+	}
+	return nil
+}
+
+// update returns the object cur with the properties of an update applied,
+// once checked.
+func (s *schema) update(who Identity, req *Request, cur, props map[string]any, owners Owners) (map[string]any, error) {
+	next := maps.Clone(cur)
+	for k, v := range props {
+		if v == nil {
+			delete(next, k)
+			continue
+		}
+		if k == "fulfilled_items" {
+			// Merged product by product, so an artisan's report on its own
+			// items leaves the others' alone.
+			m := maps.Clone(asMap(next[k]))
+			if m == nil {
+				m = map[string]any{}
+			}
+			maps.Copy(m, v.(map[string]any))
+			v = m
+		}
+		next[k] = v
+	}
+	if err := owns(who, req, cur, next, owners); err != nil {
+		return nil, err
+	}
+	if err := s.consistent(next); err != nil {
+		return nil, reject("%s %s: %v", req.Target, req.OID, err)
+	}
+	return next, nil
 }
 
 // allowed is the table of SEED-NOTES §3: which origin may do which
@@ -391,7 +413,7 @@ func (s *schema) parse(req *Request) (map[string]any, error) {
 		}
 		f, ok := s.field(k)
 		if !ok {
-			return nil, reject("%s %s: unknown field %q", s.target, req.OID, k)
+			return nil, reject("%s %s: unknown field %s", s.target, req.OID, short(k))
 		}
 		if v == nil {
 			if f.required {
@@ -426,7 +448,7 @@ func (s *schema) normal(doc map[string]any) (map[string]any, error) {
 		}
 		f, ok := s.field(k)
 		if !ok {
-			return nil, fmt.Errorf("unknown field %q", k)
+			return nil, fmt.Errorf("unknown field %s", short(k))
 		}
 		if v == nil {
 			continue

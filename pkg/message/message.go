@@ -157,20 +157,36 @@ func NewSigner(k *Key) (*Signer, error) {
 
 // AppendSign appends a signed envelope line (no newline) to dst.
 func (s *Signer) AppendSign(dst []byte, operation string, data []byte, now time.Time) ([]byte, error) {
+	var id [38]byte // a UUID in quotes
+	id[0], id[37] = '"', '"'
+	newUUID((*[36]byte)(id[1:37]))
+	return s.appendSign(dst, id[:], operation, data, now)
+}
+
+// AppendSignID is AppendSign with the envelope id given (1 to 128
+// printable ASCII characters, no spaces) rather than fresh: for a sender
+// that keeps its own ids, and for tests that reuse one.
+func (s *Signer) AppendSignID(dst []byte, id, operation string, data []byte, now time.Time) ([]byte, error) {
+	if !validID([]byte(id)) {
+		return dst, fmt.Errorf("invalid id %q: want 1 to 128 printable ASCII characters, no spaces", id)
+	}
+	return s.appendSign(dst, strictjson.AppendString(nil, id), operation, data, now)
+}
+
+// appendSign signs with id, already encoded as a JSON string.
+func (s *Signer) appendSign(dst, id []byte, operation string, data []byte, now time.Time) ([]byte, error) {
 	if !ValidOperation(operation) {
 		return dst, fmt.Errorf("invalid operation %q: want 1 to 64 of [A-Za-z0-9._-], starting with a letter", operation)
 	}
-	var id [36]byte
-	newUUID(&id)
 	mark := len(dst)
 	dst = append(dst, `{"data":`...)
 	dst, err := s.p.AppendCanonicalNested(dst, data, DataDepth)
 	if err != nil {
 		return dst[:mark], fmt.Errorf("data: %w", err)
 	}
-	dst = append(dst, `,"id":"`...)
-	dst = append(dst, id[:]...)
-	dst = append(dst, `","kid":"`...)
+	dst = append(dst, `,"id":`...)
+	dst = append(dst, id...)
+	dst = append(dst, `,"kid":"`...)
 	dst = append(dst, s.key.KID...)
 	dst = append(dst, `","operation":"`...)
 	dst = append(dst, operation...)

@@ -56,6 +56,32 @@ func TestSignVerify(t *testing.T) {
 	}
 }
 
+// A chosen id, even one that JSON must escape, is signed and read back as
+// given; an id the verifier would refuse is refused.
+func TestAppendSignID(t *testing.T) {
+	k := mustKey(t, "a1", "artisan", "")
+	kr, _ := NewKeyring(k)
+	s, err := NewSigner(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"x", `q"uo\te/`, strings.Repeat("z", 128)} {
+		line, err := s.AppendSignID(nil, id, "update", []byte(`{}`), t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, _, err := kr.Verify(line)
+		if err != nil || env.ID != id {
+			t.Fatalf("%s: id %q, %v; want %q", line, env.ID, err, id)
+		}
+	}
+	for _, id := range []string{"", "a b", "é", strings.Repeat("z", 129)} {
+		if line, err := s.AppendSignID([]byte("keep"), id, "update", []byte(`{}`), t0); err == nil || string(line) != "keep" {
+			t.Errorf("id %q: got %s, %v; want an error and dst unchanged", id, line, err)
+		}
+	}
+}
+
 func TestVerifyRejects(t *testing.T) {
 	k := mustKey(t, "a1", "artisan", "")
 	kr, _ := NewKeyring(k)

@@ -4,13 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,11 +34,16 @@ the sender's origin, and for an artisan its oid, come from the key (its origin
 and subject), never from the message. Who may do what, and the validation of
 each field, are in docs/gateway.md.
 
-Each envelope id takes effect at most once: a message redelivered after a
-crash, in the same batch or later, changes nothing the second time.
+A message is its key's id and its envelope id (kid, id), and it takes effect
+at most once: redelivered after a crash, in the same batch or later, even
+after its object was deleted and created again, it changes nothing. The
+memory of applied messages is the collection "applied"; it grows by one
+record per message, unless --max-age D refuses messages older than D and
+so lets apply forget them (see docs/gateway.md).
 
 A message that is refused (bad signature, unknown key, malformed, invalid
-data, not allowed, unknown target or operation, no such object) changes
+data, not allowed, unknown target or operation, no such object, an id its
+key already used for another message) changes
 nothing: it is reported on stderr and recorded with its reason and time in the
 collection "rejected". Deleted objects are archived in "deleted".
 
@@ -68,25 +72,20 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "key", EnvVars: []string{"HMS_KEY_FILE"},
 				Usage: "--scheme legacy: the shared legacy key text in `FILE`"},
 			cmdutil.VerboseFlag("report every message and a summary on stderr"),
+			&cli.StringFlag{Name: "max-age", Usage: "refuse messages signed more than `D` ago (or ahead), and forget applied ones " +
+				"older than that, which bounds the memory of applied messages: 90s, 15m, 2h, 7d"},
 			cmdutil.StopGraceFlag(),
 		),
 		Action: runApply,
 	}
 }
 
-// verifier checks one line and says who sent it.
-type verifier func(line []byte) (env applyEnvelope, err error)
-
-type applyEnvelope struct {
-	id        string
-	operation string
-	data      []byte
-	kid       string
-	who       gateway.Identity
-}
-
 func runApply(c *cli.Context) error {
 	if err := cmdutil.NoArgs(c, "apply reads stdin"); err != nil {
+		return err
+	}
+	maxAge, err := applyMaxAge(c)
+	if err != nil {
 		return err
 	}
 	verify, err := applyVerifier(c)
@@ -103,6 +102,7 @@ func runApply(c *cli.Context) error {
 	ctx, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
 	defer cancel()
 	st := gatewaystore.New(cl.Database())
+	st.MaxAge = maxAge
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
@@ -115,14 +115,17 @@ func runApply(c *cli.Context) error {
 	if err := cl.Retry(ctx, st.EnsureIndexes, retried); err != nil {
 		return cmdutil.Fatalf("database: %v", err)
 	}
+	if err := cl.Retry(ctx, func(ctx context.Context) error { _, err := st.Prune(ctx); return err }, retried); err != nil {
+		return cmdutil.Fatalf("database: forgetting messages older than --max-age: %v", err)
+	}
 
 	var n, applied, again, rejected int
 
 	stderr := c.App.ErrWriter
-	report := func(lineNo int, line []byte, env applyEnvelope, req *gateway.Request, reason string) error {
+	report := func(lineNo int, line []byte, env gateway.Verified, req *gateway.Request, reason string) error {
 		rejected++
-		rec := gatewaystore.Rejection{Line: line, ID: env.id, KID: env.kid, Operation: env.operation,
-			Origin: env.who.Origin, Reason: reason}
+		rec := gatewaystore.Rejection{Line: line, ID: env.ID, KID: env.KID, Operation: env.Operation,
+			Origin: env.Who.Origin, Reason: reason}
 		if req != nil {
 			rec.Target, rec.OID = string(req.Target), req.OID
 		} else {
@@ -146,26 +149,22 @@ func runApply(c *cli.Context) error {
 		}
 		n++
 		if tooLong {
-			return report(n, line, applyEnvelope{}, nil, fmt.Sprintf("line longer than %d bytes", message.MaxLineSize))
+			return report(n, line, gateway.Verified{}, nil, fmt.Sprintf("line longer than %d bytes", message.MaxLineSize))
 		}
-		env, err := verify(line)
-		if err != nil {
-			return report(n, line, env, nil, err.Error())
-		}
-		req, err := gateway.ParseRequest(env.operation, env.data)
+		env, req, err := verify.Read(line)
 		if err != nil {
 			return report(n, line, env, nil, err.Error())
 		}
 		var out gatewaystore.Outcome
 		err = cl.Retry(ctx, func(ctx context.Context) error {
-			out, err = st.Apply(ctx, env.id, env.who, req)
+			out, err = st.Apply(ctx, env.MessageID, env.Who, req)
 			return err
 		}, retried)
 		if err != nil {
 			if c.Context.Err() != nil {
-				return cmdutil.Stopped(c.Context, "line %d (id %s) was not applied (%v); the lines before it were", n, env.id, context.Cause(ctx))
+				return cmdutil.Stopped(c.Context, "line %d (id %s) was not applied (%v); the lines before it were", n, env.ID, context.Cause(ctx))
 			}
-			return cmdutil.Fatalf("line %d (id %s): database: %v", n, env.id, err).
+			return cmdutil.Fatalf("line %d (id %s): database: %v", n, env.ID, err).
 				WithHint("nothing after this line was applied; the batch can be retried safely (each id takes effect once)")
 		}
 		switch out.Result {
@@ -177,7 +176,7 @@ func runApply(c *cli.Context) error {
 			applied++
 		}
 		if c.Bool("verbose") {
-			fmt.Fprintf(stderr, "hms-store: line %d (id %s): %s %s %s %s: %s\n", n, env.id, env.who.Origin, req.Operation, req.Target, req.OID, out.Result)
+			fmt.Fprintf(stderr, "hms-store: line %d (id %s): %s %s %s %s: %s\n", n, env.ID, env.Who.Origin, req.Operation, req.Target, req.OID, out.Result)
 		}
 		return nil
 	})
@@ -195,7 +194,7 @@ func runApply(c *cli.Context) error {
 }
 
 // applyVerifier builds the verifier for --scheme.
-func applyVerifier(c *cli.Context) (verifier, error) {
+func applyVerifier(c *cli.Context) (gateway.Verifier, error) {
 	switch c.String("scheme") {
 	case "hms":
 		path := c.String("keyring")
@@ -206,21 +205,7 @@ func applyVerifier(c *cli.Context) (verifier, error) {
 		if err != nil {
 			return nil, cmdutil.Fatalf("%v", err)
 		}
-		return func(line []byte) (applyEnvelope, error) {
-			env, key, err := kr.Verify(line)
-			if err != nil {
-				var ve *message.VerifyError
-				out := applyEnvelope{}
-				if errors.As(err, &ve) {
-					out.id = ve.ID
-				}
-				return out, err
-			}
-			return applyEnvelope{
-				id: env.ID, operation: env.Operation, data: env.Data, kid: env.KID,
-				who: gateway.Identity{Origin: key.Origin, Subject: key.Subject},
-			}, nil
-		}, nil
+		return gateway.KeyringVerifier(kr), nil
 	case "legacy":
 		if c.String("keyring") != "" {
 			return nil, cmdutil.Fatalf("--keyring is for hms envelopes; --scheme legacy takes the shared key with --key FILE")
@@ -233,21 +218,24 @@ func applyVerifier(c *cli.Context) (verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(line []byte) (applyEnvelope, error) {
-			m, err := legacy.Verify(line, key)
-			if err != nil {
-				return applyEnvelope{}, err
-			}
-			// No id in the legacy format: the line's hash stands for it, so a
-			// redelivered message is still recognised.
-			sum := sha256.Sum256(line)
-			return applyEnvelope{
-				id: "legacy-" + hex.EncodeToString(sum[:16]), operation: m.Operation, data: m.Data,
-				who: gateway.Identity{Origin: m.Origin, AnyArtisan: m.Origin == gateway.OriginArtisan},
-			}, nil
-		}, nil
+		return gateway.LegacyVerifier(key), nil
 	}
 	return nil, cmdutil.Fatalf("unknown --scheme %q: want hms or legacy", c.String("scheme"))
+}
+
+// applyMaxAge reads --max-age (0 when not given).
+func applyMaxAge(c *cli.Context) (time.Duration, error) {
+	if !c.IsSet("max-age") {
+		return 0, nil
+	}
+	if c.String("scheme") == "legacy" {
+		return 0, cmdutil.UsageErrorf(c, "--max-age needs a time in the message: the legacy format has none")
+	}
+	d, err := message.ParseMaxAge(c.String("max-age"))
+	if err != nil {
+		return 0, cmdutil.UsageErrorf(c, "invalid --max-age %v", err)
+	}
+	return d, nil
 }
 
 // readLegacyKeyFile returns the legacy key text in path without a final
