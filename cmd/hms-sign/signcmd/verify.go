@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -189,32 +187,14 @@ func loadKeyring(c *cli.Context) (*message.Keyring, error) {
 	return kr, nil
 }
 
-// maxDays is the largest --max-age in days: a time.Duration holds 292 years.
-const maxDays = int64(1<<63-1) / int64(24*time.Hour)
-
-// maxAgeFlag reads --max-age: a positive Go duration, or a whole number of
-// days such as 7d; 0 when the flag is not given.
+// maxAgeFlag reads --max-age (message.ParseMaxAge); 0 when it is not given.
 func maxAgeFlag(c *cli.Context) (time.Duration, error) {
 	if !c.IsSet("max-age") {
 		return 0, nil
 	}
-	s := c.String("max-age")
-	bad := func(why string) (time.Duration, error) {
-		return 0, cmdutil.UsageErrorf(c, "invalid --max-age %q: %s", s, why)
-	}
-	const want = "want a positive duration such as 90s, 15m, 2h or 7d"
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseInt(days, 10, 64)
-		switch {
-		case err != nil && strings.Trim(days, "0123456789") == "" && days != "", err == nil && n > maxDays:
-			return bad(fmt.Sprintf("at most %dd (292 years)", maxDays))
-		case err == nil && n > 0:
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return bad(want)
+	d, err := message.ParseMaxAge(c.String("max-age"))
+	if err != nil {
+		return 0, cmdutil.UsageErrorf(c, "invalid --max-age %v", err)
 	}
 	return d, nil
 }
