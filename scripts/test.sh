@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: vet, unit tests, and the testscript golden tests
-# of every binary, against a real RabbitMQ (started or installed if missing)
-# and an embedded FerretDB started by the test harness itself
+# Runs the whole test suite: gofmt, vet, unit tests, the testscript golden
+# tests of every binary (testdata/script, at the root) and the integration
+# suites (integration/), against a real RabbitMQ (the machine's, started or
+# installed if missing; HMS_TEST_AMQP_URL=amqp://... names another) and an
+# embedded FerretDB started by the test harness itself
 # (HMS_TEST_MONGODB_URI=mongodb://... uses a real MongoDB instead).
 #
 #   scripts/test.sh              # everything
@@ -10,7 +12,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(hms_root)"
 ensure_go
-ensure_rabbitmq
+# The tests read HMS_TEST_AMQP_URL only; ensure_rabbitmq looks at AMQP_URL.
+AMQP_URL=${HMS_TEST_AMQP_URL:-} ensure_rabbitmq
 command -v factor >/dev/null || die "GNU coreutils 'factor' is missing (tests compare against it)"
 
 echo "== gofmt" >&2
@@ -19,8 +22,9 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 echo "== go vet" >&2
 go vet ./...
 echo "== go test" >&2
+# -count=1: the tests talk to services, so a cached result proves nothing.
 if [ $# -gt 0 ]; then
-	go test -timeout 40m "$@"
+	go test -count=1 -timeout 40m "$@"
 else
-	go test -timeout 40m ./...
+	go test -count=1 -timeout 40m ./...
 fi

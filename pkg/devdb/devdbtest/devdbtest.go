@@ -97,18 +97,18 @@ func URI(t testing.TB) string {
 }
 
 // Name returns a fresh database name built from base: letters, digits and
-// '_' only, at most 38 characters, unique to this call.
+// '_' only, at most 39 characters, unique to this call.
 func Name(base string) string {
 	var b strings.Builder
 	for _, r := range base {
+		if b.Len() >= 24 {
+			break
+		}
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 			b.WriteRune(r)
 		default:
 			b.WriteByte('_')
-		}
-		if b.Len() >= 24 {
-			break
 		}
 	}
 	var rnd [6]byte

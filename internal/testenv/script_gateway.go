@@ -1,78 +1,31 @@
-package hms_test
+package testenv
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/hms-toolkit/hms/pkg/devdb/devdbtest"
 )
 
-// Script commands for the gateway scripts (testdata/script/gateway_*.txtar):
+// Commands that look into the script's database (MONGODB_URI,
+// MONGODB_DB: see 'mongodb'), for the gateway scripts:
 //
-//	gw-env                  a database and a queue of the script's own:
-//	                        sets MONGODB_URI, HMS_DB and Q, and removes
-//	                        both when the script ends
 //	gw-doc COLL ID          print the stored document as one JSON line
 //	                        (sorted keys); fails when there is none
 //	gw-count COLL N [FILTER] the collection holds N documents (matching
 //	                        the JSON FILTER)
 //	gw-wait COLL N [FILTER] wait (polling, 60s deadline) until it does
-func init() {
-	scriptCmds["gw-env"] = gwEnv
-	scriptCmds["gw-doc"] = gwDoc
-	scriptCmds["gw-count"] = gwCount
-	scriptCmds["gw-wait"] = gwWait
-}
-
-func gwAMQPURL() string {
-	if u := os.Getenv("AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
-
-func gwEnv(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: gw-env")
-	}
-	uri, err := devdbtest.SharedURI()
-	ts.Check(err)
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	db := devdbtest.Name("gw")
-	q := "hms.test.gateway." + hex.EncodeToString(rnd[:])
-	ts.Setenv("MONGODB_URI", uri)
-	ts.Setenv("HMS_DB", db)
-	ts.Setenv("Q", q)
-	ts.Defer(func() {
-		devdbtest.Drop(uri, db)
-		// The queues hms-send and hms-recv declared: Q and its dead letters.
-		if conn, err := amqp.Dial(gwAMQPURL()); err == nil {
-			if ch, err := conn.Channel(); err == nil {
-				ch.QueueDelete(q, false, false, false)
-				ch.QueueDelete(q+".dead", false, false, false)
-			}
-			conn.Close()
-		}
-	})
-}
 
 func gwDB(ts *testscript.TestScript) (*mongo.Database, func()) {
 	mc, err := mongo.Connect(options.Client().ApplyURI(ts.Getenv("MONGODB_URI")))
 	ts.Check(err)
-	return mc.Database(ts.Getenv("HMS_DB")), func() { mc.Disconnect(context.Background()) }
+	return mc.Database(ts.Getenv("MONGODB_DB")), func() { mc.Disconnect(context.Background()) }
 }
 
 func gwDoc(ts *testscript.TestScript, neg bool, args []string) {
@@ -151,12 +104,11 @@ func gwCountWithin(ts *testscript.TestScript, neg bool, args []string, patience 
 	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), patience+30*time.Second)
 	defer cancel()
-	deadline := time.Now().Add(patience)
-	n, err := db.Collection(args[0]).CountDocuments(ctx, filter)
-	for err == nil && n != want && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond) // a poll interval, not a wait for the effect
+	var n int64
+	WaitFor(patience, func() bool {
 		n, err = db.Collection(args[0]).CountDocuments(ctx, filter)
-	}
+		return err != nil || n == want
+	})
 	ts.Check(err)
 	if n != want {
 		var names []string

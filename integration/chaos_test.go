@@ -1,4 +1,4 @@
-package hms_test
+package integration
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/hms-toolkit/hms/internal/testenv"
 	"github.com/hms-toolkit/hms/pkg/devdb"
 	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
@@ -39,30 +41,16 @@ import (
 // The database is always an embedded dev server of the test's own, since
 // the test stops and restarts it.
 func TestChaosFactorCluster(t *testing.T) {
-	n := 200_000
-	if s := os.Getenv("HMS_CHAOS_N"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1000 {
-			t.Fatalf("HMS_CHAOS_N=%q: want a number >= 1000", s)
-		}
-		n = v
-	}
+	n := chaosN(t)
 	const first = uint64(1) << 62 // numbers with varied, non-trivial factorizations
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := multicallBin(t)
+	root := testenv.Root(t)
 	dir := t.TempDir()
 
 	// The broker, behind a proxy that can cut every connection.
-	brokerURL := os.Getenv("AMQP_URL")
-	if brokerURL == "" {
-		brokerURL = "amqp://guest:guest@127.0.0.1:5672/"
-	}
+	brokerURL := testenv.AMQPURL()
 	u, err := amqp.ParseURI(brokerURL)
 	if err != nil {
-		t.Fatalf("AMQP_URL: %v", err)
+		t.Fatalf("%s: %v", testenv.EnvAMQPURL, err)
 	}
 	proxy, err := faultproxy.Start(fmt.Sprintf("%s:%d", u.Host, u.Port))
 	if err != nil {
@@ -75,14 +63,9 @@ func TestChaosFactorCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxyURL := pu.String()
-	admin, err := amqp.Dial(brokerURL)
-	if err != nil {
-		t.Fatalf("RabbitMQ is required at %s (scripts/test.sh starts it): %v", brokerURL, err)
-	}
-	defer admin.Close()
-	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	work, results := "hms.chaos.work."+suffix, "hms.chaos.results."+suffix
-	defer deleteChaosQueues(admin, work, work+".dead", results, results+".dead")
+	admin := testenv.Channel(t)
+	work, results := testenv.UniqueName("hms.chaos.work"), testenv.UniqueName("hms.chaos.results")
+	defer testenv.DeleteQueues(work, results)
 
 	// The database, which the test stops and restarts on the same address.
 	dbDir := filepath.Join(dir, "db")
@@ -93,13 +76,12 @@ func TestChaosFactorCluster(t *testing.T) {
 	defer func() { db.Stop() }()
 	dbAddr := db.Addr()
 	// Keys: the orchestrator signs work, the workers sign results.
-	run(t, bin, dir, "hms-sign", "keygen", "--kid", "orch-1", "--origin", "orchestrator", "--out", "orch.key")
-	run(t, bin, dir, "hms-sign", "keygen", "--kid", "worker-1", "--origin", "worker", "--out", "worker.key")
+	run(t, dir, nil, "hms-sign", "keygen", "--kid", "orch-1", "--origin", "orchestrator", "--out", "orch.key")
+	run(t, dir, nil, "hms-sign", "keygen", "--kid", "worker-1", "--origin", "worker", "--out", "worker.key")
 	ring := filepath.Join(dir, "ring")
 	concat(t, ring, filepath.Join(dir, "orch.key"), filepath.Join(dir, "worker.key"))
 
 	env := append(os.Environ(),
-		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"AMQP_URL="+proxyURL,
 		"MONGODB_URI="+db.URI(),
 		"HMS_DB=chaos",
@@ -110,7 +92,7 @@ func TestChaosFactorCluster(t *testing.T) {
 		"HMS_RESULTS_QUEUE="+results,
 	)
 	cluster := filepath.Join(root, "scripts", "cluster")
-	procs := &procSet{t: t, dir: dir, env: env}
+	procs := newProcSet(t, dir, env)
 	defer procs.stopAll()
 	procs.start("dispatcher", filepath.Join(cluster, "dispatcher.sh"))
 	workers := []*exec.Cmd{
@@ -212,33 +194,105 @@ func TestChaosFactorCluster(t *testing.T) {
 	elapsed := time.Since(started)
 	t.Logf("all %d numbers stored after %v (%.0f numbers/s with the faults)", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
 
-	// Stop everything cleanly, then check that nothing is left in the queues
-	// and that nothing was dead-lettered.
+	// Stop everything cleanly, and wait until no process of the cluster is
+	// left: the batches of the SIGKILLed workers were left running, as on
+	// a machine whose consumer crashed, and may still publish results.
 	stopping := time.Now()
 	procs.stopAll()
+	procs.waitGone(2 * time.Minute)
 	t.Logf("cluster stopped by SIGTERM in %v", time.Since(stopping).Round(time.Millisecond))
-	ch, err := admin.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ch.Close()
-	for _, q := range []string{work, results, work + ".dead", results + ".dead"} {
-		qi, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
-		if err != nil {
-			t.Fatalf("queue %s: %v", q, err)
-		}
-		if qi.Messages != 0 {
-			t.Errorf("queue %s still holds %d messages", q, qi.Messages)
-		}
-	}
 
 	verifying := time.Now()
 	defer func() { t.Logf("verification took %v", time.Since(verifying).Round(time.Millisecond)) }()
-	// Exactly one document per number, and a sample of 1,000 matching
-	// hms-factors run locally: one pass over the collection.
+	left := drainLeftovers(t, admin, dir, ring, work, results)
+	stored := verifyStore(t, db.URI(), first, n, left)
+	verifySample(t, n, stored)
+}
+
+// chaosN is the number count: HMS_CHAOS_N, or 200,000.
+func chaosN(t *testing.T) int {
+	s := os.Getenv("HMS_CHAOS_N")
+	if s == "" {
+		return 200_000
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1000 {
+		t.Fatalf("HMS_CHAOS_N=%q: want a number >= 1000", s)
+	}
+	return v
+}
+
+// leftovers are the messages still queued once the cluster has stopped.
+type leftovers struct {
+	work    []uint64          // numbers of work messages
+	results map[uint64]string // n -> factors (JSON) of result messages
+	counts  [2]int            // work, result messages
+}
+
+// drainLeftovers checks the queues once every consumer is gone: nothing was
+// dead-lettered, and whatever the work and results queues still hold is
+// taken. Delivery is at-least-once: a work batch or a result redelivered
+// after a fault can be queued again after its numbers were stored (the
+// dispatcher may have stored the first copy), so leftovers are allowed, but
+// each must be a valid envelope whose content verifyStore then finds
+// stored — a redelivered duplicate, never a lost result.
+func drainLeftovers(t *testing.T, ch *amqp.Channel, dir, ring, work, results string) leftovers {
+	t.Helper()
+	for _, q := range []string{work, results} {
+		testenv.WaitUnconsumed(t, ch, q)
+	}
+	for _, q := range []string{work + ".dead", results + ".dead"} {
+		if ds := testenv.Drain(t, ch, q); len(ds) > 0 {
+			t.Errorf("%d messages were dead-lettered to %s; the first: %s (reason %v)", len(ds), q, ds[0].Body, ds[0].Headers["x-hms-reason"])
+		}
+	}
+	var left leftovers
+	left.results = map[uint64]string{}
+	for i, q := range []string{work, results} {
+		ds := testenv.Drain(t, ch, q)
+		left.counts[i] = len(ds)
+		if len(ds) == 0 {
+			continue
+		}
+		var bodies bytes.Buffer
+		for _, d := range ds {
+			bodies.Write(d.Body)
+			bodies.WriteByte('\n')
+		}
+		// Only envelopes signed with the cluster's keys count.
+		data := run(t, dir, &bodies, "hms-sign", "verify", "--keyring", ring, "--emit", "data")
+		for _, line := range strings.Split(strings.TrimSpace(data), "\n") {
+			if q == work {
+				v, err := strconv.ParseUint(line, 10, 64)
+				if err != nil {
+					t.Fatalf("left in %s: %q is not a number", q, line)
+				}
+				left.work = append(left.work, v)
+				continue
+			}
+			var r struct {
+				N       uint64
+				Factors json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("left in %s: %q: %v", q, line, err)
+			}
+			left.results[r.N] = string(r.Factors)
+		}
+	}
+	t.Logf("left in the queues after the stop: %d work and %d result messages (redelivered duplicates: each is checked against the store)", left.counts[0], left.counts[1])
+	return left
+}
+
+// verifyStore checks that the factors collection holds exactly one
+// document per number, in one pass, and that each leftover names a number
+// stored, with the same factors. It returns the factors of a sample of
+// 1,000 numbers.
+func verifyStore(t *testing.T, uri string, first uint64, n int, left leftovers) map[uint64][]int64 {
+	t.Helper()
 	// One connection: FerretDB's cursors belong to the connection that
 	// opened them.
-	vc, err := mongo.Connect(options.Client().ApplyURI(db.URI()).SetMaxPoolSize(1))
+	vc, err := mongo.Connect(options.Client().ApplyURI(uri).SetMaxPoolSize(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,11 +301,15 @@ func TestChaosFactorCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, v := range left.work {
+		if v < first || v-first >= uint64(n) {
+			t.Errorf("a work message left in the queue holds %d, which was never sent", v)
+		}
+	}
 	seen := make([]bool, n)
 	stored := map[uint64][]int64{}
-	sample := map[uint64]bool{}
-	for len(sample) < 1000 {
-		sample[first+rand.Uint64N(uint64(n))] = true
+	for len(stored) < 1000 {
+		stored[first+rand.Uint64N(uint64(n))] = nil
 	}
 	docs := 0
 	for cur.Next(context.Background()) {
@@ -268,8 +326,14 @@ func TestChaosFactorCluster(t *testing.T) {
 			t.Fatalf("unexpected or repeated _id %d", d.ID)
 		}
 		seen[i] = true
-		if sample[uint64(d.ID)] {
+		if _, ok := stored[uint64(d.ID)]; ok {
 			stored[uint64(d.ID)] = d.Factors
+		}
+		if f, ok := left.results[uint64(d.ID)]; ok {
+			if want, _ := json.Marshal(d.Factors); string(want) != f {
+				t.Errorf("a result left in the queue says the factors of %d are %s; stored: %s", d.ID, f, want)
+			}
+			delete(left.results, uint64(d.ID))
 		}
 	}
 	if err := cur.Err(); err != nil {
@@ -278,17 +342,22 @@ func TestChaosFactorCluster(t *testing.T) {
 	if docs != n {
 		t.Fatalf("%d documents, want %d", docs, n)
 	}
+	for v := range left.results {
+		t.Errorf("a result left in the queue is for %d, which is not stored", v)
+	}
+	return stored
+}
+
+// verifySample checks the stored factors of the sample against hms-factors
+// run locally.
+func verifySample(t *testing.T, n int, stored map[uint64][]int64) {
+	t.Helper()
 	var in strings.Builder
-	for v := range sample {
+	for v := range stored {
 		fmt.Fprintln(&in, v)
 	}
-	local := exec.Command(filepath.Join(bin, "hms-factors"), "--format", "json")
-	local.Stdin = strings.NewReader(in.String())
-	out, err := local.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	out := run(t, t.TempDir(), strings.NewReader(in.String()), "hms-factors", "--format", "json")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var r struct {
 			N       uint64
 			Factors []int64
@@ -300,34 +369,22 @@ func TestChaosFactorCluster(t *testing.T) {
 			t.Errorf("stored factors of %d = %s, hms-factors says %v", r.N, got, r.Factors)
 		}
 	}
-	t.Logf("verified: %d documents, one per number; a sample of %d matches hms-factors", docs, len(sample))
+	t.Logf("verified: %d documents, one per number; a sample of %d matches hms-factors", n, len(stored))
 }
 
-// multicallBin returns a directory of hms-* links to this test binary,
-// which runs the command named by argv[0] (see TestMain), so scripts can
-// run the binaries under test without a separate build.
-func multicallBin(t *testing.T) string {
+// run runs an hms binary (from $PATH, see testenv.Main) in dir and returns
+// its stdout; it fails t unless the command exits 0.
+func run(t *testing.T, dir string, stdin io.Reader, name string, args ...string) string {
 	t.Helper()
-	self, err := os.Executable()
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Stdin = dir, stdin
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
 	}
-	dir := t.TempDir()
-	for _, name := range []string{"hms-factors", "hms-sign", "hms-send", "hms-recv", "hms-store"} {
-		if err := os.Symlink(self, filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-func run(t *testing.T, bin, dir, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, name), args...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
+	return string(out)
 }
 
 func concat(t *testing.T, dst string, srcs ...string) {
@@ -345,19 +402,9 @@ func concat(t *testing.T, dst string, srcs ...string) {
 	}
 }
 
-func deleteChaosQueues(conn *amqp.Connection, names ...string) {
-	ch, err := conn.Channel()
-	if err != nil {
-		return
-	}
-	defer ch.Close()
-	for _, q := range names {
-		ch.QueueDelete(q, false, false, false)
-	}
-}
-
-// procSet runs the cluster's long-lived processes, each in its own process
-// log in a file.
+// procSet runs the cluster's long-lived processes, each with its log in a
+// file. Each holds the write end of a pipe (fd 3), and so does every
+// process it starts: the read end sees EOF once all of them are gone.
 type procSet struct {
 	t     *testing.T
 	dir   string
@@ -368,6 +415,30 @@ type procSet struct {
 	done  map[*exec.Cmd]chan struct{}
 	// killed marks the processes the test SIGKILLed on purpose.
 	killed map[*exec.Cmd]bool
+	// aliveR, aliveW: the pipe whose write end every process inherits.
+	aliveR, aliveW *os.File
+}
+
+func newProcSet(t *testing.T, dir string, env []string) *procSet {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return &procSet{t: t, dir: dir, env: env, aliveR: r, aliveW: w,
+		names: map[*exec.Cmd]string{}, done: map[*exec.Cmd]chan struct{}{}, killed: map[*exec.Cmd]bool{}}
+}
+
+// waitGone waits until every process started, and every process those
+// started, has exited (call it after stopAll; no process may be started
+// afterwards). It fails the test after patience.
+func (p *procSet) waitGone(patience time.Duration) {
+	p.t.Helper()
+	p.aliveW.Close()
+	p.aliveR.SetReadDeadline(time.Now().Add(patience))
+	if _, err := io.Copy(io.Discard, p.aliveR); err != nil {
+		p.t.Fatalf("processes of the cluster still running after %v: %v\n%s", patience, err, p.logs())
+	}
 }
 
 func (p *procSet) start(name, script string) *exec.Cmd {
@@ -378,6 +449,7 @@ func (p *procSet) start(name, script string) *exec.Cmd {
 	}
 	cmd := exec.Command(script, "-v")
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = p.dir, p.env, log, log
+	cmd.ExtraFiles = []*os.File{p.aliveW}
 	if err := cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}
@@ -385,9 +457,6 @@ func (p *procSet) start(name, script string) *exec.Cmd {
 	go func() { cmd.Wait(); log.Close(); close(done) }()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.names == nil {
-		p.names, p.done, p.killed = map[*exec.Cmd]string{}, map[*exec.Cmd]chan struct{}{}, map[*exec.Cmd]bool{}
-	}
 	p.procs = append(p.procs, cmd)
 	p.names[cmd], p.done[cmd] = name, done
 	return cmd

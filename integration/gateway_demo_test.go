@@ -1,35 +1,25 @@
-package hms_test
+package integration
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
+	"github.com/hms-toolkit/hms/internal/testenv"
 	"github.com/hms-toolkit/hms/pkg/devdb/devdbtest"
 )
 
 // TestGatewayDemo runs scripts/demo.sh --yes, as a person would without the
-// pauses, against the real broker and a dev database (its own, or
-// HMS_TEST_MONGODB_URI), and checks that each step did what it says.
+// pauses, against the test broker (AMQP_URL, see testenv.Main) and a dev
+// database (the demo's own, or HMS_TEST_MONGODB_URI), and checks that each
+// step did what it says. The demo builds the binaries from the repository.
 func TestGatewayDemo(t *testing.T) {
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	queue := "hms.test.demo." + hex.EncodeToString(rnd[:])
-	t.Cleanup(func() {
-		if conn, err := amqp.Dial(gwAMQPURL()); err == nil {
-			if ch, err := conn.Channel(); err == nil {
-				ch.QueueDelete(queue, false, false, false)
-				ch.QueueDelete(queue+".dead", false, false, false)
-			}
-			conn.Close()
-		}
-	})
-	cmd := exec.Command("bash", "scripts/demo.sh", "--yes")
+	queue := testenv.Queue(t)
+	root := testenv.Root(t)
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "demo.sh"), "--yes")
+	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "HMS_DEMO_QUEUE="+queue, "TERM=dumb")
 	if u := os.Getenv(devdbtest.EnvURI); u != "" {
 		cmd.Env = append(cmd.Env, "MONGODB_URI="+u)
