@@ -25,6 +25,7 @@ func ScriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"gw-doc":       gwDoc,
 		"gw-count":     gwCount,
 		"gw-wait":      gwWait,
+		"gw-sign":      gwSign,
 		"sign-bigline": signBigline,
 		"sign-mode":    signMode,
 	}

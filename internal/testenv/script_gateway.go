@@ -11,6 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/hms-toolkit/hms/pkg/message"
 )
 
 // Commands that look into the script's database (MONGODB_URI,
@@ -21,6 +23,11 @@ import (
 //	gw-count COLL N [FILTER] the collection holds N documents (matching
 //	                        the JSON FILTER)
 //	gw-wait COLL N [FILTER] wait (polling, 60s deadline) until it does
+//	gw-sign KEYFILE OPERATION ID DATAFILE
+//	                        print an envelope of the data in DATAFILE
+//	                        signed with KEYFILE under the envelope id ID
+//	                        (hms-sign picks fresh ids: this reuses one, as
+//	                        a forger or a careless sender would)
 
 func gwDB(ts *testscript.TestScript) (*mongo.Database, func()) {
 	mc, err := mongo.Connect(options.Client().ApplyURI(ts.Getenv("MONGODB_URI")))
@@ -123,4 +130,18 @@ func gwCountWithin(ts *testscript.TestScript, neg bool, args []string, patience 
 		}
 		ts.Fatalf("%s holds %d documents, want %d:\n%s", args[0], n, want, strings.Join(names, "\n"))
 	}
+}
+
+func gwSign(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: gw-sign KEYFILE OPERATION ID DATAFILE")
+	}
+	key, err := message.LoadKey(ts.MkAbs(args[0]))
+	ts.Check(err)
+	s, err := message.NewSigner(key)
+	ts.Check(err)
+	line, err := s.AppendSignID(nil, args[2], args[1], []byte(ts.ReadFile(args[3])), time.Now())
+	ts.Check(err)
+	_, err = ts.Stdout().Write(append(line, '\n'))
+	ts.Check(err)
 }
