@@ -5,9 +5,6 @@
 package release
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +57,7 @@ func run(t *testing.T, dir string, name string, args ...string) string {
 // are the script's job; the test keeps to one) and returns its artefacts.
 func release(t *testing.T) (deb, archive, sums string) {
 	t.Helper()
-	need(t, "bash", "git", "go", "dpkg-deb", "sha256sum")
+	need(t, "bash", "git", "go", "dpkg-deb", "sha256sum", "tar")
 	out := t.TempDir()
 	stdout := run(t, repoRoot(t), "bash", "scripts/release.sh",
 		"--platforms", "linux/amd64", "--allow-dirty", "--out", out, testVersion)
@@ -266,42 +263,31 @@ func fakeInstall(t *testing.T, script string, args ...string) string {
 	return string(calls)
 }
 
-// checkArchive: the tarball holds the binaries in bin/, the README, the
-// man pages and the completions, under one top directory.
+// checkArchive: the tarball, as tar(1) reads it, holds the binaries in
+// bin/, the README, the man pages and the completions, under one top
+// directory, owned by root.
 func checkArchive(t *testing.T, archive string) {
-	f, err := os.Open(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	got := map[string]int64{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
+	got := map[string]string{}
+	for _, line := range strings.Split(run(t, "", "tar", "--list", "--verbose", "--numeric-owner", "-zf", archive), "\n") {
+		if f := strings.Fields(line); len(f) == 6 {
+			got[f[5]] = f[0]
+			if f[1] != "0/0" {
+				t.Errorf("%s is owned by %s", f[5], f[1])
+			}
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[h.Name] = h.Mode
 	}
 	top := "hms-" + testVersion + "-linux-amd64/"
-	want := map[string]int64{top + "README.md": 0o644, top + "share/man/man7/hms.7": 0o644}
+	want := map[string]string{top + "README.md": "-rw-r--r--", top + "share/man/man7/hms.7": "-rw-r--r--"}
 	for _, b := range binaries {
-		want[top+"bin/"+b] = 0o755
-		want[top+"share/man/man1/"+b+".1"] = 0o644
-		want[top+"share/bash-completion/completions/"+b] = 0o644
-		want[top+"share/zsh/site-functions/_"+b] = 0o644
-		want[top+"share/fish/vendor_completions.d/"+b+".fish"] = 0o644
+		want[top+"bin/"+b] = "-rwxr-xr-x"
+		want[top+"share/man/man1/"+b+".1"] = "-rw-r--r--"
+		want[top+"share/bash-completion/completions/"+b] = "-rw-r--r--"
+		want[top+"share/zsh/site-functions/_"+b] = "-rw-r--r--"
+		want[top+"share/fish/vendor_completions.d/"+b+".fish"] = "-rw-r--r--"
 	}
 	for name, mode := range want {
-		if m, ok := got[name]; !ok || m != mode {
-			t.Errorf("%s: mode %o (present: %v), want %o", name, m, ok, mode)
+		if got[name] != mode {
+			t.Errorf("%s: mode %q, want %q", name, got[name], mode)
 		}
 	}
 	for name := range got {
