@@ -186,6 +186,13 @@ func formatWord(w string) string {
 	trimmed := strings.TrimRight(core, "]),|")
 	post := core[len(trimmed):]
 	core = trimmed
+	if alts := strings.Split(core, "|"); len(alts) > 1 {
+		// alternatives: FILE|-
+		for i, a := range alts {
+			alts[i] = formatWord(a)
+		}
+		return esc(pre) + strings.Join(alts, "|") + esc(post)
+	}
 	dots := ""
 	if strings.HasSuffix(core, "...") && len(core) > 3 {
 		core, dots = strings.TrimSuffix(core, "..."), "..."

@@ -12,22 +12,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hms-toolkit/hms/internal/testenv"
 )
 
 // binaries are the five programs every artefact holds.
 var binaries = []string{"hms-factors", "hms-sign", "hms-send", "hms-recv", "hms-store"}
 
 const testVersion = "0.0.0-test"
-
-// repoRoot is the repository the test runs in.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 // need fails the test when a program it runs is missing.
 func need(t *testing.T, programs ...string) {
@@ -59,7 +51,7 @@ func release(t *testing.T) (deb, archive, sums string) {
 	t.Helper()
 	need(t, "bash", "git", "go", "dpkg-deb", "sha256sum", "tar")
 	out := t.TempDir()
-	stdout := run(t, repoRoot(t), "bash", "scripts/release.sh",
+	stdout := run(t, testenv.Root(t), "bash", "scripts/release.sh",
 		"--platforms", "linux/amd64", "--allow-dirty", "--out", out, testVersion)
 	for _, path := range strings.Fields(stdout) {
 		switch {
@@ -123,7 +115,7 @@ func checkControl(t *testing.T, deb string) {
 // repoFiles returns the base names of the repository's files matching
 // pattern, under dir.
 func repoFiles(t *testing.T, pattern, dir string) []string {
-	matches, err := filepath.Glob(filepath.Join(repoRoot(t), pattern))
+	matches, err := filepath.Glob(filepath.Join(testenv.Root(t), pattern))
 	if err != nil || len(matches) == 0 {
 		t.Fatalf("%s: %v %v", pattern, matches, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hms-toolkit/hms/internal/testenv"
 )
 
 // TestBuildsTellTheirCommit: a plain 'go build' in a git clone records the
@@ -17,7 +19,7 @@ import (
 // It builds hms-factors (the smallest binary) in a clone of HEAD.
 func TestBuildsTellTheirCommit(t *testing.T) {
 	need(t, "git", "go")
-	root := repoRoot(t)
+	root := testenv.Root(t)
 	clone := filepath.Join(t.TempDir(), "hms")
 	run(t, "", "git", "clone", "--quiet", "--shared", "--no-checkout", root, clone)
 	head := strings.TrimSpace(run(t, root, "git", "rev-parse", "HEAD"))
