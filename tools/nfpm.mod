@@ -1,3 +1,12 @@
+// Tools of scripts/release.sh that no binary links: nfpm, which builds the
+// .deb. They are kept out of go.mod so that their requirements never join
+// the module graph the binaries are built from.
+//
+//	run:    go tool -modfile=tools/nfpm.mod nfpm ...
+//	update: go get -modfile=tools/nfpm.mod -tool github.com/goreleaser/nfpm/v2/cmd/nfpm@VERSION
+//
+// Not 'go mod tidy -modfile=tools/nfpm.mod': it would copy in what the
+// module's own packages need.
 module github.com/hms-toolkit/hms
 
 go 1.26
