@@ -193,14 +193,17 @@ a crash anywhere means redelivery, never loss nor duplicates.
 
     # orchestrator
     seq 1 1000000 |
-        hms-sign sign --key orch.key --operation factors_of --chunk 1000 |
+        hms-sign sign --key orch.key --operation factors_of \
+            --chunk 1000 |
         hms-send --queue hms.factors.work
     # worker (as many as you like, anywhere)
     hms-recv --queue hms.factors.work --prefetch 8 --batch 4 \
         --reject-codes 65 --exec worker-batch.sh
     # where worker-batch.sh runs
-    hms-sign verify --keyring ring --emit data | hms-factors --format json |
-        hms-sign sign --key worker.key --operation dispatch_results --chunk 1000 |
+    hms-sign verify --keyring ring --emit data |
+        hms-factors --format json |
+        hms-sign sign --key worker.key --operation dispatch_results \
+            --chunk 1000 |
         hms-send --queue hms.factors.results
     # dispatcher
     hms-recv --queue hms.factors.results --batch 10 --reject-codes 65 \

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var testMeta = meta{version: "0.0.0-test", date: "2026-12-01"}
@@ -62,6 +63,11 @@ func TestManPages(t *testing.T) {
 		}
 	}
 	text := renderCleanly(t, filepath.Join(dir, "man", "man7", "hms.7"))
+	for _, l := range strings.Split(text, "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("hms(7) has a line of %d columns: %q", n, l)
+		}
+	}
 	for _, w := range []string{"EXIT STATUS", "130, 143", "SIGTERM", "AMQP_URL", "MONGODB_URI",
 		"HMS_KEY_FILE", "HMS_KEYRING", "hms-key-v1 kid=KID origin=ORIGIN", "PIPELINES", "hms-store(1)"} {
 		if !strings.Contains(text, w) {
