@@ -11,6 +11,7 @@
 package version
 
 import (
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -44,7 +45,7 @@ func fromBuildInfo(stamped string, readBuildInfo func() (*debug.BuildInfo, bool)
 	in.GoVersion = bi.GoVersion
 	if in.Version == "" {
 		in.Version = "devel"
-		if v := bi.Main.Version; v != "" && v != "(devel)" && !strings.Contains(v, "+dirty") {
+		if v := bi.Main.Version; isRelease(v) {
 			in.Version = strings.TrimPrefix(v, "v")
 		}
 	}
@@ -63,6 +64,17 @@ func fromBuildInfo(stamped string, readBuildInfo func() (*debug.BuildInfo, bool)
 		in.Commit += "+dirty"
 	}
 	return in
+}
+
+// pseudoVersion matches the version Go gives a build of a commit that no
+// release tag names (v0.0.0-20261201085400-5574ff844467): the commit says
+// more, so such a build is "devel".
+var pseudoVersion = regexp.MustCompile(`-(0\.)?[0-9]{14}-[0-9a-f]{12}(\+dirty)?$`)
+
+// isRelease reports whether v, a module version from the build
+// information, names a release (go install …@v0.3.0).
+func isRelease(v string) bool {
+	return v != "" && v != "(devel)" && !strings.HasSuffix(v, "+dirty") && !pseudoVersion.MatchString(v)
 }
 
 // String is the one-line version: "0.3.0 (a1b2c3d, 2026-12-01, go1.26.8)".

@@ -28,6 +28,8 @@ func TestFromBuildInfo(t *testing.T) {
 		{"checkout", "", bi("(devel)", vcs...), "devel (a1b2c3d, 2026-12-01, go1.26.8)"},
 		{"dirty checkout", "", bi("v0.0.0-20261201080000-a1b2c3d4e5f6+dirty", dirty...), "devel (a1b2c3d+dirty, 2026-12-01, go1.26.8)"},
 		{"go install @version", "", bi("v0.3.0"), "0.3.0 (go1.26.8)"},
+		{"clean checkout (pseudo-version)", "", bi("v0.0.0-20261201085400-5574ff844467", vcs...), "devel (a1b2c3d, 2026-12-01, go1.26.8)"},
+		{"pseudo-version after a tag", "", bi("v0.3.1-0.20261201085400-5574ff844467", vcs...), "devel (a1b2c3d, 2026-12-01, go1.26.8)"},
 		{"no build info", "", func() (*debug.BuildInfo, bool) { return nil, false }, "devel"},
 	} {
 		if got := fromBuildInfo(tc.stamped, tc.read).String(); got != tc.want {

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,12 +30,11 @@ func TestBuildsTellTheirCommit(t *testing.T) {
 	date := time.Unix(epoch, 0).UTC().Format("2006-01-02")
 	goVersion := strings.TrimSpace(run(t, clone, "go", "env", "GOVERSION"))
 
-	// Go 1.24+ also gives the main module a version from the VCS: the tag
-	// of the commit, else a pseudo-version ending in the commit's hash.
-	plain := regexp.MustCompile(`^hms-factors (devel|[0-9.]+-[0-9.]*[0-9]{14}-` + head[:12] + `) \(` +
-		regexp.QuoteMeta(head[:7]+", "+date+", "+goVersion) + `\)\n$`)
-	if got := buildVersion(t, clone); !plain.MatchString(got) {
-		t.Errorf("plain build: %q, want %s", got, plain)
+	// Go 1.24+ also gives the main module a pseudo-version from the VCS;
+	// the commit says more, so an untagged build is "devel".
+	plain := "hms-factors devel (" + head[:7] + ", " + date + ", " + goVersion + ")\n"
+	if got := buildVersion(t, clone); got != plain {
+		t.Errorf("plain build: %q, want %q", got, plain)
 	}
 	stamp := "-ldflags=-X github.com/hms-toolkit/hms/pkg/version.release=1.2.3"
 	want := "hms-factors 1.2.3 (" + head[:7] + ", " + date + ", " + goVersion + ")\n"
