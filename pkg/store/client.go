@@ -186,7 +186,9 @@ func (c *Client) Retry(ctx context.Context, op func(context.Context) error, onRe
 			actx, cancel = context.WithDeadline(ctx, deadline.Add(time.Second))
 		}
 		err := c.Guard(actx, op)
-		outOfTime := actx.Err() != nil && ctx.Err() == nil
+		// A timeout while retrying is the retry time running out (the
+		// driver's read deadline may fire a moment before actx's).
+		outOfTime := !deadline.IsZero() && ctx.Err() == nil && (actx.Err() != nil || mongo.IsTimeout(err))
 		cancel()
 		if err == nil || !outOfTime && !IsTransient(err) {
 			return err

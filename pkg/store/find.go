@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -63,7 +64,12 @@ func (c *Client) Find(ctx context.Context, q Query, emit func([]byte) error) (in
 	if err != nil {
 		return 0, fmt.Errorf("find in %s: %w", q.Collection, shortErr(err))
 	}
-	defer cur.Close(context.WithoutCancel(ctx))
+	defer func() {
+		// Bounded: a server that stopped answering would hold the end up.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 500*time.Millisecond)
+		defer cancel()
+		cur.Close(cctx)
+	}()
 	var n int64
 	err = c.Guard(ctx, func(ctx context.Context) error {
 		var paths []string

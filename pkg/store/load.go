@@ -276,10 +276,9 @@ func (l *loader) run(ctx context.Context, feed *lines.Feed) (Stats, error) {
 	}
 	s := &l.stats
 	s.LastLine = l.lastLine // produce has returned
+	s.AtEOF = readErr == io.EOF
 	switch {
-	case err != nil:
-	case readErr == io.EOF:
-		s.AtEOF = true
+	case err != nil, s.AtEOF:
 	case errors.Is(readErr, lines.ErrClosed):
 		err = ErrStopped
 	default:

@@ -165,19 +165,7 @@ func (l *loader) update(ctx context.Context, b *batch, ops []int) error {
 
 // updateByID writes ops by _id and returns those that matched nothing.
 func (l *loader) updateByID(ctx context.Context, b *batch, ops []int) (missed []int, err error) {
-	write := func(ops []int) (*mongo.BulkWriteResult, error) {
-		models := make([]mongo.WriteModel, 0, len(ops))
-		for _, i := range ops {
-			models = append(models, l.model(b, i, b.idFilter[i], false))
-		}
-		var res *mongo.BulkWriteResult
-		err := l.call(ctx, b, ops, "update", func(ctx context.Context) error {
-			var err error
-			res, err = l.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true))
-			return err
-		})
-		return res, err
-	}
+	write := func(ops []int) (*mongo.BulkWriteResult, error) { return l.bulkWrite(ctx, b, ops, false) }
 	res, err := write(ops)
 	if err == nil && res.MatchedCount == int64(len(ops)) {
 		l.count(b, ops, res)
@@ -261,16 +249,7 @@ func (l *loader) upsert(ctx context.Context, b *batch, ops []int) error {
 // how many of them, from the first, are settled (all of them, or those
 // before the one a bulk write error names).
 func (l *loader) upsertSome(ctx context.Context, b *batch, ops []int) (int, error) {
-	models := make([]mongo.WriteModel, 0, len(ops))
-	for _, i := range ops {
-		models = append(models, l.model(b, i, b.filter[i], true))
-	}
-	var res *mongo.BulkWriteResult
-	err := l.call(ctx, b, ops, "upsert", func(ctx context.Context) error {
-		var err error
-		res, err = l.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true))
-		return err
-	})
+	res, err := l.bulkWrite(ctx, b, ops, true)
 	done := 0
 	var bwe mongo.BulkWriteException
 	switch {
@@ -290,8 +269,31 @@ func (l *loader) upsertSome(ctx context.Context, b *batch, ops []int) (int, erro
 	return done, err
 }
 
-func (l *loader) model(b *batch, i int, filter span, upsert bool) mongo.WriteModel {
-	f := b.doc(filter)
+// bulkWrite writes ops as one ordered bulk write: updates filtered on the
+// _id and key (upsert false), or upserts filtered on the key.
+func (l *loader) bulkWrite(ctx context.Context, b *batch, ops []int, upsert bool) (*mongo.BulkWriteResult, error) {
+	models := make([]mongo.WriteModel, 0, len(ops))
+	for _, i := range ops {
+		models = append(models, l.model(b, i, upsert))
+	}
+	kind := "update"
+	if upsert {
+		kind = "upsert"
+	}
+	var res *mongo.BulkWriteResult
+	err := l.call(ctx, b, ops, kind, func(ctx context.Context) error {
+		var err error
+		res, err = l.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true))
+		return err
+	})
+	return res, err
+}
+
+func (l *loader) model(b *batch, i int, upsert bool) mongo.WriteModel {
+	f := b.doc(b.idFilter[i])
+	if upsert {
+		f = b.doc(b.filter[i])
+	}
 	doc := b.doc(b.upd[i])
 	if l.opt.Mode == Replace {
 		return mongo.NewReplaceOneModel().SetFilter(f).SetReplacement(doc).SetUpsert(upsert)

@@ -121,6 +121,7 @@ func runApply(c *cli.Context) error {
 	if err := a.db(0, "", func(ctx context.Context) error { _, err := a.st.Prune(ctx); return err }); err != nil {
 		return cmdutil.Fatalf("database: forgetting messages older than --max-age: %v", err)
 	}
+	defer out.noticeStop(c, func() bool { return a.busySince.Load() != 0 }, "the line in progress gets up to %v to finish")()
 	stopProgress := out.startProgress(c, a.done.Load, "line", a.status)
 	err = a.run()
 	stopProgress()

@@ -1,6 +1,7 @@
 package storecmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sync"
@@ -81,4 +82,15 @@ func (o *console) slowHint(update bool) {
 		o.printf("hint: the dev server (FerretDB) reads the whole collection for every update of a record that exists; " +
 			"a real MongoDB finds the record through its index (see docs/hms-store.md, Upserts)")
 	}
+}
+
+// noticeStop says, when the first signal comes while busy() (work is in
+// flight), what must still be finished: "stopping: " and format, with the
+// grace for its %v. The returned func ends the watch.
+func (o *console) noticeStop(c *cli.Context, busy func() bool, format string) func() bool {
+	return context.AfterFunc(c.Context, func() {
+		if busy() {
+			o.printf("stopping: "+format+" (a second signal cuts it short)", c.Duration("stop-grace"))
+		}
+	})
 }

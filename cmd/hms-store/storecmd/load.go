@@ -29,11 +29,12 @@ func loadFlags() []cli.Flag {
 }
 
 const stopHelp = `
+
 SIGINT/SIGTERM stop reading at once; the lines already read are written
 for up to --stop-grace, then the write in flight is cut short (a second
 signal cuts it at once). The summary says what was stored, and from which
-line to run again (--failed FILE gets the lines read and not stored); a
-line stored again is already present, so running again is harmless.`
+line to run again (--failed FILE gets the lines read and not stored);
+storing a line again changes nothing, so running again is harmless.`
 
 func insertCommand() *cli.Command {
 	return &cli.Command{
@@ -130,6 +131,7 @@ func load(c *cli.Context, o store.LoadOptions) error {
 	work, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
 	defer cancel()
 	o.Stop = c.Context.Done() // the first signal stops the reading; writes run on under work
+	defer out.noticeStop(c, func() bool { return o.Meter.Waiting() > 0 }, "the lines read get up to %v to be written")()
 	stopProgress := out.startProgress(c, o.Meter.Written, "line", lr.status)
 	st, err := cl.Load(work, c.App.Reader, o)
 	stopProgress()
@@ -235,7 +237,7 @@ func (r *loadRun) rerun(st store.Stats) (where, hint string) {
 	if st.NotStored > 0 {
 		where = fmt.Sprintf("%d of the lines read %s not stored, from line %d on", st.NotStored, wasWere(st.NotStored), st.FirstNotStored)
 		if st.MaybeStored > 0 {
-			where += fmt.Sprintf(" (%d in a write cut short, which the server may have stored in part)", st.MaybeStored)
+			where += fmt.Sprintf(" (the server may have stored the %d of the write cut short)", st.MaybeStored)
 		}
 	} else {
 		where = "every line read was stored or rejected"

@@ -63,9 +63,9 @@ func connFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagJournal,
 			Usage: "acknowledge writes only once they are in the on-disk journal"},
 		&cli.DurationFlag{Name: flagRetryFor, Value: 30 * time.Second,
-			Usage: "retry transient errors (server restart, network, stepdown) for up to `D` before giving up"},
+			Usage: "retry transient errors (server restart, network, stepdown, a server that stops answering) for up to `D` before giving up"},
 		&cli.DurationFlag{Name: flagConnectFor, Value: 10 * time.Second,
-			Usage: "give up on an unreachable server after `D`"},
+			Usage: "give up on an unreachable server after `D`; a server silent that long while it works counts as unreachable"},
 	}
 }
 
@@ -144,7 +144,7 @@ func checkCollection(c *cli.Context) (string, error) {
 // closeClient disconnects, for defer: briefly, since a server that stopped
 // answering would hold the exit up.
 func closeClient(cl *store.Client) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	cl.Close(ctx)
 }
