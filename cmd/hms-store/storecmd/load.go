@@ -217,19 +217,24 @@ func (r *loadRun) finish(st store.Stats, err error, work context.Context) error 
 		return cmdutil.Partial
 	case err == nil:
 		return nil
+	case cmdutil.StopSignal(r.c.Context) != nil:
+		return r.stopped(st, work)
 	case errors.Is(err, store.ErrIndex):
 		return cmdutil.Fatalf("%v", err).WithHint("remove the duplicate keys, or pass --no-index")
 	case errors.Is(err, store.ErrNamespace):
 		return cmdutil.Fatalf("%v", err).WithHint("choose another --collection")
 	}
 	where, hint := r.rerun(st)
-	if cmdutil.StopSignal(r.c.Context) != nil {
-		if st.MaybeStored > 0 {
-			where += fmt.Sprintf(" (%v)", context.Cause(work))
-		}
-		return cmdutil.Stopped(r.c.Context, "%s", where).WithHint(hint)
-	}
 	return cmdutil.Fatalf("%v; %s", err, where).WithHint(hint)
+}
+
+// stopped is the error of a load that a signal stopped before it was done.
+func (r *loadRun) stopped(st store.Stats, work context.Context) error {
+	where, hint := r.rerun(st)
+	if st.MaybeStored > 0 {
+		where += fmt.Sprintf(" (%v)", context.Cause(work))
+	}
+	return cmdutil.Stopped(r.c.Context, "%s", where).WithHint(hint)
 }
 
 // rerun says which lines were not stored, and how to finish the job.
