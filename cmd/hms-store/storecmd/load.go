@@ -224,24 +224,24 @@ func (r *loadRun) finish(st store.Stats, err error, work context.Context) error 
 	case errors.Is(err, store.ErrNamespace):
 		return cmdutil.Fatalf("%v", err).WithHint("choose another --collection")
 	}
-	where, hint := r.rerun(st)
+	where, hint := r.rerun(st, nil)
 	return cmdutil.Fatalf("%v; %s", err, where).WithHint(hint)
 }
 
 // stopped is the error of a load that a signal stopped before it was done.
 func (r *loadRun) stopped(st store.Stats, work context.Context) error {
-	where, hint := r.rerun(st)
-	if st.MaybeStored > 0 {
-		where += fmt.Sprintf(" (%v)", context.Cause(work))
-	}
+	where, hint := r.rerun(st, context.Cause(work))
 	return cmdutil.Stopped(r.c.Context, "%s", where).WithHint(hint)
 }
 
-// rerun says which lines were not stored, and how to finish the job.
-func (r *loadRun) rerun(st store.Stats) (where, hint string) {
+// rerun says which lines were not stored, and how to finish the job; cut
+// is why the write in flight was cut short, if known.
+func (r *loadRun) rerun(st store.Stats, cut error) (where, hint string) {
 	if st.NotStored > 0 {
 		where = fmt.Sprintf("%d of the lines read %s not stored, from line %d on", st.NotStored, wasWere(st.NotStored), st.FirstNotStored)
-		if st.MaybeStored > 0 {
+		if st.MaybeStored > 0 && cut != nil {
+			where += fmt.Sprintf(" (the server may have stored the %d of the write cut short; %v)", st.MaybeStored, cut)
+		} else if st.MaybeStored > 0 {
 			where += fmt.Sprintf(" (the server may have stored the %d of the write cut short)", st.MaybeStored)
 		}
 	} else {
