@@ -488,3 +488,34 @@ func TestEqualIDFirstRefused(t *testing.T) {
 		t.Errorf("%+v, stored %v", r.stats, got)
 	}
 }
+
+// Text that is not UTF-8, stored by another program, comes out as U+FFFD
+// and is told to OnInvalidUTF8 with the document's _id and where. (FerretDB
+// replaces such bytes when storing them; MongoDB keeps them.)
+func TestFindInvalidUTF8(t *testing.T) {
+	c := testClient(t)
+	doc, _ := bson.Marshal(bson.D{{Key: "_id", Value: 42}, {Key: "s", Value: "a\xffb"}, {Key: "ok", Value: "é"}})
+	if _, err := c.Collection("u8").InsertOne(context.Background(), bson.Raw(doc)); err != nil {
+		t.Fatal(err)
+	}
+	var stored bson.Raw
+	if err := c.Collection("u8").FindOne(context.Background(), bson.D{}).Decode(&stored); err != nil {
+		t.Fatal(err)
+	}
+	kept := stored.Lookup("s").StringValue() == "a\xffb"
+	var told []string
+	got := find(t, c, store.Query{Collection: "u8", OnInvalidUTF8: func(id string, paths []string) {
+		told = append(told, id+" "+strings.Join(paths, ","))
+	}})
+	// (The escape when hms-store replaced the byte, the character itself
+	// when the server did: the same JSON value.)
+	if len(got) == 1 {
+		got[0] = strings.ReplaceAll(got[0], `\ufffd`, "\uFFFD")
+	}
+	if want := []string{"{\"_id\":42,\"s\":\"a\uFFFDb\",\"ok\":\"é\"}"}; !slices.Equal(got, want) {
+		t.Errorf("find: %q, want %q", got, want)
+	}
+	if want := []string{"42 .s"}; kept && !slices.Equal(told, want) || !kept && told != nil {
+		t.Errorf("told %q (the server kept the bytes: %v)", told, kept)
+	}
+}

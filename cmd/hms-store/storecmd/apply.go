@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hms-toolkit/hms/pkg/clilog"
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 	"github.com/hms-toolkit/hms/pkg/gateway"
 	"github.com/hms-toolkit/hms/pkg/gatewaystore"
@@ -105,15 +106,11 @@ func runApply(c *cli.Context) error {
 	ctx, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
 	defer cancel()
 	out := newConsole(c)
-	a := &applier{c: c, ctx: ctx, cl: cl, st: gatewaystore.New(cl.Database()), verify: verify, out: out,
-		log: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{
-			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-				if a.Key == slog.TimeKey {
-					return slog.Attr{} // journald and terminals add their own
-				}
-				return a
-			},
-		}))}
+	log, err := clilog.New(c.App.Name, out, "text", slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	a := &applier{c: c, ctx: ctx, cl: cl, st: gatewaystore.New(cl.Database()), verify: verify, out: out, log: log}
 	a.st.MaxAge = maxAge
 	if err := a.db(0, "", a.st.EnsureIndexes); err != nil {
 		return cmdutil.Fatalf("database: %v", err)
@@ -144,9 +141,9 @@ type applier struct {
 	out    *console
 	log    *slog.Logger
 
-	n                              int64 // the line in hand
-	done, applied, again, rejected atomic.Int64
-	busySince                      atomic.Int64 // Unix ns, 0: not waiting for the database
+	n                                    int64        // the line in hand
+	read, done, applied, again, rejected atomic.Int64 // for the progress line
+	busySince                            atomic.Int64 // Unix ns, 0: not waiting for the database
 }
 
 // run reads stdin line by line, stopping between two lines at a signal,
@@ -168,6 +165,7 @@ func (a *applier) run() error {
 			return cmdutil.Fatalf("reading stdin: %v", err)
 		}
 		a.n = ln.Num
+		a.read.Store(ln.Num)
 		if err := a.line(ln.Text, ln.Err != nil); err != nil {
 			return err
 		}
@@ -269,7 +267,7 @@ func (a *applier) status() string {
 		wait = time.Since(time.Unix(0, t))
 	}
 	return fmt.Sprintf("%s: read %d, applied %d, already applied %d, rejected %d%s",
-		a.c.App.Name, a.n, a.applied.Load(), a.again.Load(), a.rejected.Load(), waitingText(wait))
+		a.c.App.Name, a.read.Load(), a.applied.Load(), a.again.Load(), a.rejected.Load(), waitingText(wait))
 }
 
 // applyVerifier builds the verifier for --scheme.
