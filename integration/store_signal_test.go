@@ -185,7 +185,7 @@ func TestStoreUpsertSIGTERM(t *testing.T) {
 	}
 	m := regexp.MustCompile(`hms-store: read 500, inserted 0, updated (\d+), already present (\d+), rejected 0, failed 0, not stored (\d+)\n` +
 		`hms-store: error: stopped by SIGTERM: (\d+) of the lines read were not stored, from line (\d+) on \(the server may have stored the (\d+) of the write cut short; stop grace over: 2s passed after the stop signal\)\n` +
-		`hms-store: hint: run again from line (\d+): tail -n \+(\d+) INPUT \| hms-store upsert ...; a line stored again counts as already present, so running again is harmless\n$`).
+		`hms-store: hint: run again from line (\d+): tail -n \+(\d+) INPUT \| hms-store upsert ...; storing a line again changes nothing, so running again is harmless\n$`).
 		FindStringSubmatch(stderr.String())
 	if m == nil {
 		t.Fatalf("stderr:\n%s", stderr)
@@ -232,7 +232,7 @@ func TestStoreInsertSignalWhileReading(t *testing.T) {
 		}
 		want := fmt.Sprintf("hms-store: read 3, inserted 3, already present 0, rejected 0, failed 0\n"+
 			"hms-store: error: stopped by %s: every line read was stored or rejected; the input after line 4 was not read\n"+
-			"hms-store: hint: run again from line 5: tail -n +5 INPUT | hms-store insert ...; a line stored again counts as already present, so running again is harmless\n",
+			"hms-store: hint: run again from line 5: tail -n +5 INPUT | hms-store insert ...; storing a line again changes nothing, so running again is harmless\n",
 			tc.name)
 		// (The signal may come before the server's answer to the last
 		// write is in: hms-store then says it is waiting for it.)

@@ -269,7 +269,7 @@ func (r *loadRun) rerun(st store.Stats, cut error) (where, hint string) {
 	if r.o.NewIDs {
 		return where, hint + "; but with --new-ids a line stored again is stored twice"
 	}
-	return where, hint + "; a line stored again counts as already present, so running again is harmless"
+	return where, hint + "; storing a line again changes nothing, so running again is harmless"
 }
 
 // theLines names the lines written to --failed.
