@@ -1,7 +1,8 @@
 // Package faultproxy is a TCP proxy for tests that breaks connections on
 // purpose: it forwards to a target (a RabbitMQ broker, say) and cuts
-// connections mid-stream, on demand or after a number of bytes, so that
-// tests can check what a client does when its connection drops.
+// connections mid-stream, on demand or after a number of bytes, or stalls
+// them (Stall), so that tests can check what a client does when its
+// connection drops or its peer stops answering.
 package faultproxy
 
 import (
@@ -25,6 +26,9 @@ type Proxy struct {
 
 	accepted atomic.Int64
 	cuts     atomic.Int64
+
+	gate chan struct{} // while stalled: closed by Resume
+	held atomic.Int64
 }
 
 type link struct {
@@ -90,8 +94,34 @@ func (p *Proxy) CutAll() int {
 	return n
 }
 
+// Stall holds every byte that arrives from now on, both ways, until
+// Resume, while connections stay open: a peer that stopped answering (a
+// stopped process, a network that drops packets).
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gate == nil {
+		p.gate = make(chan struct{})
+		p.held.Store(0)
+	}
+}
+
+// Resume forwards what Stall held, and all that comes after.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gate != nil {
+		close(p.gate)
+		p.gate = nil
+	}
+}
+
+// Held is the number of bytes that arrived since the last Stall.
+func (p *Proxy) Held() int64 { return p.held.Load() }
+
 // Close stops listening and closes every connection.
 func (p *Proxy) Close() error {
+	p.Resume()
 	err := p.ln.Close()
 	p.CutAll()
 	p.wg.Wait()
@@ -140,6 +170,13 @@ func (p *Proxy) pipe(l *link, dst, src net.Conn) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			p.mu.Lock()
+			gate := p.gate
+			p.mu.Unlock()
+			if gate != nil {
+				p.held.Add(int64(n))
+				<-gate
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 func echoServer(t *testing.T) string {
@@ -70,4 +71,35 @@ func TestForwardAndCut(t *testing.T) {
 		t.Fatalf("third connection: %d %v", len(line), err)
 	}
 	c3.Close()
+}
+
+// Stall holds bytes without closing anything; Resume delivers them.
+func TestStall(t *testing.T) {
+	p, err := Start(echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p.Stall()
+	c.Write([]byte("ping"))
+	for deadline := time.Now().Add(10 * time.Second); p.Held() < 4; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("held %d bytes", p.Held())
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := c.Read(make([]byte, 4)); n != 0 || err == nil {
+		t.Fatalf("read %d bytes while stalled (%v)", n, err)
+	}
+	p.Resume()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(c, b); err != nil || string(b) != "ping" {
+		t.Fatalf("after Resume: %q %v", b, err)
+	}
 }

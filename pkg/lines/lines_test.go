@@ -3,8 +3,10 @@ package lines
 import (
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestReader(t *testing.T) {
@@ -90,5 +92,78 @@ func TestFlushBeforeReadError(t *testing.T) {
 	var fe *FlushError
 	if !errors.As(err, &fe) || !errors.Is(err, full) || err.Error() != "writing output: no space left on device" {
 		t.Fatalf("got %v (%T), want a *FlushError wrapping %v", err, err, full)
+	}
+}
+
+// TrimCR and KeepPrefix, the way hms-store apply reads envelopes: CRLF
+// lines, and the start of a refused line kept for the audit trail. Lines
+// much longer than the read buffer, and reads of one byte at a time.
+func TestOptions(t *testing.T) {
+	const max = 8
+	type line struct {
+		text    string
+		tooLong int64 // TooLongError.Len, 0 for a line
+	}
+	huge := strings.Repeat("x", 3*readBuffer+7)
+	tests := []struct {
+		name, in string
+		want     []line
+	}{
+		{"empty input", "", nil},
+		{"lines", "a\nbb\n", []line{{"a", 0}, {"bb", 0}}},
+		{"no final newline", "a\nbb", []line{{"a", 0}, {"bb", 0}}},
+		{"crlf", "a\r\nbb\r\n", []line{{"a", 0}, {"bb", 0}}},
+		{"cr at the end", "a\r", []line{{"a", 0}}},
+		{"empty lines", "\n\r\na\n", []line{{"", 0}, {"", 0}, {"a", 0}}},
+		{"exactly max", "12345678\n", []line{{"12345678", 0}}},
+		{"exactly max with crlf", "12345678\r\n", []line{{"12345678", 0}}},
+		{"max+1", "123456789\nok\n", []line{{"1234", 9}, {"ok", 0}}},
+		{"max+1 with crlf", "123456789\r\nok\n", []line{{"1234", 9}, {"ok", 0}}},
+		{"far too long", huge + "\r\nok", []line{{"xxxx", int64(len(huge))}, {"ok", 0}}},
+		{"far too long at the end", "ok\n" + huge, []line{{"ok", 0}, {"xxxx", int64(len(huge))}}},
+	}
+	for _, tt := range tests {
+		for _, oneByte := range []bool{false, true} {
+			var in io.Reader = strings.NewReader(tt.in)
+			if oneByte {
+				in = iotest.OneByteReader(in)
+			}
+			r := New(in, Options{Max: max, TrimCR: true, KeepPrefix: 4})
+			var got []line
+			for {
+				b, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				var tl *TooLongError
+				switch {
+				case errors.As(err, &tl):
+					got = append(got, line{string(tl.Prefix), tl.Len})
+				case err != nil:
+					t.Fatal(err)
+				default:
+					got = append(got, line{string(b), 0})
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s (one byte at a time: %v): got %+v, want %+v", tt.name, oneByte, got, tt.want)
+			}
+		}
+	}
+}
+
+// A line longer than the read buffer and within the maximum is returned
+// whole; the memory held afterwards is that line's, not the maximum's.
+func TestLongLineWithinMax(t *testing.T) {
+	long := strings.Repeat("y", 5*readBuffer)
+	r := New(strings.NewReader("a\n"+long+"\nb\n"), Options{Max: 64 << 20})
+	for _, want := range []string{"a", long, "b"} {
+		got, err := r.Next()
+		if err != nil || string(got) != want {
+			t.Fatalf("got %.20q (%d bytes), %v; want %.20q", got, len(got), err, want)
+		}
+	}
+	if c := cap(r.long); c > 2*len(long) {
+		t.Errorf("holds %d bytes for a %d-byte line", c, len(long))
 	}
 }

@@ -1,19 +1,22 @@
 // Package store persists JSON records in MongoDB (or FerretDB) and reads them
 // back, exactly and idempotently. It is the library behind hms-store.
 //
-// Three ideas:
+// Four ideas:
 //
-//   - An exact JSON↔BSON mapping (ParseJSON, AppendJSON): every JSON value
-//     read is stored so that it comes back as the same JSON value, including
-//     integers beyond 64 bits, and keys that could be operators ("$set",
-//     "a.b") are rejected.
+//   - Documents are JSON lines mapped exactly to BSON (package jsonbson);
+//     ids and keys are compared as the server compares them (8 and 8.0 are
+//     one id), so the first line with an id wins whatever the server's order.
 //   - Loading (Load) is built on unordered bulk inserts, the one fast path on
 //     every server: a document whose _id is already stored counts as already
 //     present, so delivering the same record twice is harmless; upserts insert
 //     first and fall back to per-document updates only for keys that exist.
-//   - Transient failures (server restart, network reset, primary stepdown)
-//     are retried with backoff for a bounded time (Options.RetryFor); every
-//     write is idempotent so retrying never duplicates a record.
+//   - Transient failures (server restart, network reset, primary stepdown, a
+//     server that stops answering) are retried with backoff for a bounded
+//     time (Options.RetryFor); every write is idempotent so retrying never
+//     duplicates a record.
+//   - A load stops when told (LoadOptions.Stop) even while its input blocks,
+//     writes what it read for as long as its context allows, and says line
+//     by line what was stored and what was not.
 //
 // It uses no transactions and nothing that only MongoDB has, so it works on
 // FerretDB too, whose differences are handled here: no Decimal128 (hence the
@@ -56,11 +59,28 @@ type Options struct {
 	W string
 	// Journal, when set, asks for journaled writes ("j": true/false).
 	Journal *bool
-	// ConnectTimeout bounds the first contact with the server (10s if 0).
+	// ConnectTimeout bounds the first contact with the server, and is how
+	// long a server may stay silent during an operation before it counts as
+	// not answering (10s if 0).
 	ConnectTimeout time.Duration
 	// RetryFor is how long transient errors are retried before giving up
 	// (0: no retries).
 	RetryFor time.Duration
+	// AppName is shown by the server for the connection (e.g. in its log
+	// and currentOp): the program and its version.
+	AppName string
+}
+
+// Database is the database o names: DB, else the one in the URI path, else
+// DefaultDB.
+func (o Options) Database() string {
+	switch {
+	case o.DB != "":
+		return o.DB
+	case URIDatabase(o.URI) != "":
+		return URIDatabase(o.URI)
+	}
+	return DefaultDB
 }
 
 // Client is a connection to one database.
@@ -68,41 +88,13 @@ type Client struct {
 	mc       *mongo.Client
 	db       *mongo.Database
 	retryFor time.Duration
+	silence  time.Duration // how long a server may not answer
 	uri      string
 }
 
 // ErrUnreachable is wrapped by the error Connect returns when the server
 // does not answer.
 var ErrUnreachable = errors.New("server unreachable")
-
-// CheckDBName reports a database name MongoDB refuses (empty, too long,
-// or with one of the characters /\. "$*<>:|? or NUL), so that it is a
-// usage error before anything is read rather than a failed write after.
-func CheckDBName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("the database name is empty")
-	case len(name) >= 64:
-		return fmt.Errorf("database name %q is %d bytes long; MongoDB allows at most 63", name, len(name))
-	case strings.ContainsAny(name, "/\\. \"$*<>:|?\x00"):
-		return fmt.Errorf("database name %q contains one of /\\. \"$*<>:|? or NUL, which MongoDB does not allow", name)
-	}
-	return nil
-}
-
-// CheckCollectionName reports a collection name MongoDB refuses (empty,
-// with '$' or NUL, or in the "system." namespace).
-func CheckCollectionName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("the collection name is empty")
-	case strings.ContainsAny(name, "$\x00"):
-		return fmt.Errorf("collection name %q contains '$' or NUL, which MongoDB does not allow", name)
-	case strings.HasPrefix(name, "system."):
-		return fmt.Errorf("collection name %q is in MongoDB's reserved system. namespace", name)
-	}
-	return nil
-}
 
 // Connect connects to the server and checks that it answers (a ping), so
 // that an unreachable server is reported before any input is read.
@@ -113,19 +105,38 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
 	}
-	db := o.DB
-	if db == "" {
-		db = URIDatabase(o.URI)
-	}
-	if db == "" {
-		db = DefaultDB
-	}
+	db := o.Database()
 	if err := CheckDBName(db); err != nil {
 		return nil, err
 	}
+	copts, err := clientOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	mc, err := mongo.Connect(copts)
+	if err != nil {
+		return nil, fmt.Errorf("bad MongoDB URI %s: %w", Redact(o.URI), err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	defer cancel()
+	if err := mc.Ping(pctx, nil); err != nil {
+		mc.Disconnect(context.Background())
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, fmt.Errorf("%w: cannot reach MongoDB at %s within %v: %v",
+			ErrUnreachable, Redact(o.URI), o.ConnectTimeout, shortErr(err))
+	}
+	return &Client{mc: mc, db: mc.Database(db), retryFor: o.RetryFor, silence: o.ConnectTimeout, uri: o.URI}, nil
+}
+
+func clientOptions(o Options) (*options.ClientOptions, error) {
 	copts := options.Client().ApplyURI(o.URI).
 		SetConnectTimeout(o.ConnectTimeout).
 		SetServerSelectionTimeout(o.ConnectTimeout)
+	if o.AppName != "" {
+		copts.SetAppName(o.AppName)
+	}
 	if o.W != "" || o.Journal != nil {
 		wc := &writeconcern.WriteConcern{Journal: o.Journal}
 		if o.W != "" {
@@ -140,18 +151,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err := copts.Validate(); err != nil {
 		return nil, fmt.Errorf("bad MongoDB URI %s: %w", Redact(o.URI), err)
 	}
-	mc, err := mongo.Connect(copts)
-	if err != nil {
-		return nil, fmt.Errorf("bad MongoDB URI %s: %w", Redact(o.URI), err)
-	}
-	pctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
-	defer cancel()
-	if err := mc.Ping(pctx, nil); err != nil {
-		mc.Disconnect(context.Background())
-		return nil, fmt.Errorf("%w: cannot reach MongoDB at %s within %v: %v",
-			ErrUnreachable, Redact(o.URI), o.ConnectTimeout, shortErr(err))
-	}
-	return &Client{mc: mc, db: mc.Database(db), retryFor: o.RetryFor, uri: o.URI}, nil
+	return copts, nil
 }
 
 // Database is the database the client works in.
@@ -166,33 +166,41 @@ func (c *Client) Close(ctx context.Context) error { return c.mc.Disconnect(ctx) 
 // Retry runs op until it succeeds, fails with an error that is not
 // transient (see IsTransient), or transient errors have gone on for longer
 // than Options.RetryFor, waiting with exponential backoff (50ms doubling up
-// to 5s, with jitter) between attempts. The first attempt is bounded only by
-// ctx and the driver's timeouts (server selection: ConnectTimeout), later
-// ones by the end of the retry time. onRetry, if not nil, is told about
-// each failed attempt that will be retried. The error returned is the last
-// one; it wraps ErrGaveUp when retrying ran out of time.
+// to 5s, with jitter) between attempts. Every attempt runs under a watchdog
+// (see Guard): one that the server stops answering fails with
+// ErrNotAnswering, which is transient, so a silent server is given up on
+// after ConnectTimeout plus RetryFor. While retrying, no attempt outlasts the
+// retry time. onRetry, if not nil, is told about each failed attempt that
+// will be retried. The error returned is the last one (or, if that is only
+// the retry time running out, the one before); it wraps ErrGaveUp when
+// retrying ran out of time. Retry never mistakes the end of its own
+// deadlines for ctx's cancellation.
 func (c *Client) Retry(ctx context.Context, op func(context.Context) error, onRetry func(error)) error {
 	var deadline time.Time
+	var cause error
 	wait := backoff.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
 	for {
-		var err error
-		if deadline.IsZero() {
-			err = op(ctx)
-		} else {
-			// While retrying, an attempt may not outlast the retry time
-			// (by much): server selection alone could take ConnectTimeout.
-			actx, cancel := context.WithDeadline(ctx, deadline.Add(time.Second))
-			err = op(actx)
-			cancel()
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if !deadline.IsZero() {
+			// Server selection alone could take ConnectTimeout.
+			actx, cancel = context.WithDeadline(ctx, deadline.Add(time.Second))
 		}
-		if err == nil || !IsTransient(err) {
+		err := c.Guard(actx, op)
+		// A timeout while retrying is the retry time running out (the
+		// driver's read deadline may fire a moment before actx's).
+		outOfTime := !deadline.IsZero() && ctx.Err() == nil && (actx.Err() != nil || mongo.IsTimeout(err))
+		cancel()
+		if err == nil || !outOfTime && !IsTransient(err) {
 			return err
+		}
+		if !outOfTime || cause == nil {
+			cause = err
 		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(c.retryFor)
 		}
 		if !time.Now().Before(deadline) {
-			return fmt.Errorf("%w after %v: %w", ErrGaveUp, c.retryFor, shortErr(err))
+			return fmt.Errorf("%w after %v: %w", ErrGaveUp, c.retryFor, shortErr(cause))
 		}
 		if onRetry != nil {
 			onRetry(err)
@@ -213,6 +221,9 @@ var ErrGaveUp = errors.New("gave up retrying")
 func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
+	}
+	if errors.Is(err, ErrNotAnswering) {
+		return true
 	}
 	if mongo.IsNetworkError(err) || mongo.IsTimeout(err) {
 		return true

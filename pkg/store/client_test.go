@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -71,7 +72,7 @@ func TestCheckNames(t *testing.T) {
 			t.Errorf("CheckDBName(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "a/b", "a.b", "a b", "a$", "a\x00", strings.Repeat("d", 64)} {
+	for _, bad := range []string{"", "a/b", "a.b", "a b", "a$", "a\x00", strings.Repeat("d", 64), "admin", "local", "config", "ADMIN", "Config"} {
 		if CheckDBName(bad) == nil {
 			t.Errorf("CheckDBName(%q) accepted", bad)
 		}
@@ -81,9 +82,20 @@ func TestCheckNames(t *testing.T) {
 			t.Errorf("CheckCollectionName(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "$bad", "a$b", "a\x00", "system.users"} {
+	for _, bad := range []string{"", "$bad", "a$b", "a\x00", "system.users", ".a", "a\xffb"} {
 		if CheckCollectionName(bad) == nil {
 			t.Errorf("CheckCollectionName(%q) accepted", bad)
 		}
+	}
+	if CheckNamespace("hms", strings.Repeat("c", 251)) != nil || CheckNamespace("hms", strings.Repeat("c", 252)) == nil {
+		t.Error("CheckNamespace: the limit is 255 bytes for db.coll")
+	}
+}
+
+// The driver's app name is set: the server shows which build connected.
+func TestClientOptionsAppName(t *testing.T) {
+	o, err := clientOptions(Options{URI: DefaultURI, AppName: "hms-store/v1.2.3", ConnectTimeout: time.Second})
+	if err != nil || o.AppName == nil || *o.AppName != "hms-store/v1.2.3" {
+		t.Fatalf("%v %v", o.AppName, err)
 	}
 }

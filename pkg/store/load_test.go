@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/hms-toolkit/hms/pkg/devdb/devdbtest"
+	"github.com/hms-toolkit/hms/pkg/jsonbson"
 	"github.com/hms-toolkit/hms/pkg/store"
 )
 
@@ -39,6 +40,12 @@ type result struct {
 	stats store.Stats
 	errs  []string
 	err   error
+}
+
+// counts are the counts of s, without where the input ended.
+func counts(s store.Stats) store.Stats {
+	s.LastLine, s.AtEOF = 0, false
+	return s
 }
 
 func load(t *testing.T, c *store.Client, input string, o store.LoadOptions) result {
@@ -77,11 +84,11 @@ func TestInsertRoundTripIdempotent(t *testing.T) {
 		if batch == 1000 {
 			want = store.Stats{Read: 2, Present: 2}
 		}
-		if r.stats != want {
+		if counts(r.stats) != want {
 			t.Errorf("batch %d: stats %+v, want %+v", batch, r.stats, want)
 		}
 	}
-	got := find(t, c, store.Query{Collection: "rt", SortFields: []store.SortField{{Name: "k", Dir: 1}}, ID: store.IDNever})
+	got := find(t, c, store.Query{Collection: "rt", SortFields: []store.SortField{{Name: "k", Dir: 1}}, ID: jsonbson.IDNever})
 	if !slices.Equal(got, lines) {
 		t.Errorf("find:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(lines, "\n"))
 	}
@@ -110,9 +117,9 @@ garbage
 		`line 2: key "$where" starts with '$' (operators are not data)`,
 		`line 3: key "$ne" in .a starts with '$' (operators are not data)`,
 		`line 4: key "y.z" in .x[0] contains '.' (a path, not a field name)`,
-		`line 5: invalid JSON at byte 1: not a JSON object`,
-		`line 6: a JSON array, not an object`,
-		`line 10: invalid JSON at byte 17: expected a value, found end of line`,
+		`line 5: invalid JSON at offset 0: want a JSON object, found 'g'`,
+		`line 6: invalid JSON at offset 0: want a JSON object, found an array`,
+		`line 10: invalid JSON at offset 16: unexpected end of input, want a value`,
 	}
 	// Line 9: FerretDB refuses arrays in arrays, MongoDB stores them.
 	nested := false
@@ -135,7 +142,7 @@ garbage
 }
 
 func mustQuery(t *testing.T, s string) []byte {
-	b, err := store.ParseJSON(nil, []byte(s), store.Operators)
+	b, err := jsonbson.ParseJSON(nil, []byte(s), jsonbson.Operators)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +151,12 @@ func mustQuery(t *testing.T, s string) []byte {
 
 func TestUpsert(t *testing.T) {
 	c := testClient(t)
-	q := store.Query{Collection: "u", SortFields: []store.SortField{{Name: "k", Dir: 1}}, ID: store.IDNever}
+	q := store.Query{Collection: "u", SortFields: []store.SortField{{Name: "k", Dir: 1}}, ID: jsonbson.IDNever}
 
 	r := load(t, c, `{"k":"a","n":1,"x":true}
 {"k":"b","n":1}
 `, store.LoadOptions{Collection: "u", Mode: store.Replace, Keys: []string{"k"}})
-	if r.err != nil || r.stats != (store.Stats{Read: 2, Inserted: 2}) {
+	if r.err != nil || counts(r.stats) != (store.Stats{Read: 2, Inserted: 2}) {
 		t.Fatalf("%+v %v %v", r.stats, r.err, r.errs)
 	}
 	// Replace: a changes (x goes), b again the same, c new; a repeated in
@@ -172,7 +179,7 @@ func TestUpsert(t *testing.T) {
 {"k":"d","n":4}
 {"n":5}
 `, store.LoadOptions{Collection: "u", Mode: store.Merge, Keys: []string{"k"}})
-	if r.err != nil || r.stats != (store.Stats{Read: 3, Inserted: 1, Updated: 1, Rejected: 1}) {
+	if r.err != nil || counts(r.stats) != (store.Stats{Read: 3, Inserted: 1, Updated: 1, Rejected: 1}) {
 		t.Fatalf("%+v %v %v", r.stats, r.err, r.errs)
 	}
 	if want := []string{`line 3: no key field "k"`}; !slices.Equal(r.errs, want) {
@@ -187,7 +194,7 @@ func TestUpsert(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = load(t, c, "{\"k\":\"z\",\"n\":9}\n{\"k\":\"a\",\"n\":4}\n", store.LoadOptions{Collection: "u", Mode: store.Replace, Keys: []string{"k"}})
-	if r.err != nil || r.stats != (store.Stats{Read: 2, Updated: 2}) {
+	if r.err != nil || counts(r.stats) != (store.Stats{Read: 2, Updated: 2}) {
 		t.Fatalf("%+v %v %v", r.stats, r.err, r.errs)
 	}
 	got := find(t, c, store.Query{Collection: "u", Filter: mustQuery(t, `{"k":{"$in":["a","z"]}}`), SortFields: []store.SortField{{Name: "k", Dir: 1}}, Fields: []string{"k", "n"}})
@@ -201,7 +208,7 @@ func TestUpsert(t *testing.T) {
 		o := store.LoadOptions{Collection: coll, Mode: store.Replace, Keys: []string{"a", "b"}, NoIndex: noIndex}
 		r = load(t, c, "{\"a\":1,\"b\":1,\"v\":1}\n{\"a\":1,\"b\":2,\"v\":1}\n", o)
 		r2 := load(t, c, "{\"a\":1,\"b\":2,\"v\":2}\n", o)
-		if r.err != nil || r2.err != nil || r.stats.Inserted != 2 || r2.stats != (store.Stats{Read: 1, Updated: 1}) {
+		if r.err != nil || r2.err != nil || r.stats.Inserted != 2 || counts(r2.stats) != (store.Stats{Read: 1, Updated: 1}) {
 			t.Errorf("noIndex %v: %+v %+v %v %v", noIndex, r.stats, r2.stats, r.err, r2.err)
 		}
 		got := find(t, c, store.Query{Collection: coll, Fields: []string{"v"}, SortFields: []store.SortField{{Name: "b", Dir: 1}}})
@@ -348,7 +355,8 @@ func restartMidRun(t *testing.T, uri, idField string, stop, restart func()) {
 }
 
 // The server stays away for longer than RetryFor: Load stops with an error
-// and every line read is counted, the unstored ones as failed.
+// and every line read is counted, the unstored ones as not stored, from
+// the first line of the batch that could not be written.
 func TestServerGoneGivesUp(t *testing.T) {
 	srv := devdbtest.Server(t)
 	c := connect(t, srv.URI(), "gone", 500*time.Millisecond)
@@ -378,7 +386,7 @@ func TestServerGoneGivesUp(t *testing.T) {
 		t.Fatalf("error %v, want ErrGaveUp", r.err)
 	}
 	st := r.stats
-	if st.Inserted != 10 || st.Failed == 0 || st.Read != st.Inserted+st.Failed {
+	if st.Inserted != 10 || st.Failed != 0 || st.NotStored == 0 || st.Read != st.Inserted+st.NotStored || st.FirstNotStored != 11 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -400,10 +408,10 @@ func TestLongLine(t *testing.T) {
 	c := testClient(t)
 	long := `{"x":"` + strings.Repeat("y", 1000) + `"}`
 	r := load(t, c, "{\"a\":1}\n"+long+"\n{\"a\":2}", store.LoadOptions{Collection: "long", MaxLine: 100})
-	if r.err != nil || r.stats != (store.Stats{Read: 3, Inserted: 2, Rejected: 1}) {
+	if r.err != nil || counts(r.stats) != (store.Stats{Read: 3, Inserted: 2, Rejected: 1}) {
 		t.Errorf("%+v %v", r.stats, r.err)
 	}
-	if want := []string{"line 2: line longer than 100 bytes"}; !slices.Equal(r.errs, want) {
+	if want := []string{"line 2: line is 1008 bytes, longer than the maximum of 100"}; !slices.Equal(r.errs, want) {
 		t.Errorf("reports %v, want %v", r.errs, want)
 	}
 
@@ -411,14 +419,103 @@ func TestLongLine(t *testing.T) {
 	var errs []string
 	st, err := c.Load(context.Background(), iotest.OneByteReader(strings.NewReader("{\"a\":3}\r\n"+long+"\n\n{\"a\":4}\n")),
 		store.LoadOptions{Collection: "long", MaxLine: 100, Report: func(e store.LineError) { errs = append(errs, e.Error()) }})
-	if err != nil || st != (store.Stats{Read: 3, Inserted: 2, Rejected: 1}) {
+	if err != nil || counts(st) != (store.Stats{Read: 3, Inserted: 2, Rejected: 1}) {
 		t.Errorf("%+v %v", st, err)
 	}
-	if want := []string{"line 2: line longer than 100 bytes"}; !slices.Equal(errs, want) {
+	if want := []string{"line 2: line is 1008 bytes, longer than the maximum of 100"}; !slices.Equal(errs, want) {
 		t.Errorf("reports %v, want %v", errs, want)
 	}
 	got := find(t, c, store.Query{Collection: "long", SortFields: []store.SortField{{Name: "a", Dir: 1}}})
 	if want := []string{`{"a":1}`, `{"a":2}`, `{"a":3}`, `{"a":4}`}; !slices.Equal(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
+	}
+}
+
+// Ids equal as the server compares them (8, 8.0, 8 as int64, -0.0 and 0)
+// are one id: the first line wins, in one batch or across batches, and the
+// counts say so.
+func TestEqualIDsFirstWins(t *testing.T) {
+	c := testClient(t)
+	input := `{"_id":8,"v":"first"}
+{"_id":8.0,"v":"second"}
+{"_id":80e-1,"v":"third"}
+{"_id":-0.0,"v":"zero"}
+{"_id":0,"v":"zero again"}
+{"_id":{"a":1},"v":"doc"}
+{"_id":{"a":1.0},"v":"doc again"}
+`
+	for _, batch := range []int{1000, 1} {
+		coll := fmt.Sprintf("eq%d", batch)
+		r := load(t, c, input, store.LoadOptions{Collection: coll, Batch: batch})
+		if r.err != nil || counts(r.stats) != (store.Stats{Read: 7, Inserted: 3, Present: 4}) {
+			t.Fatalf("batch %d: %+v %v %v", batch, r.stats, r.err, r.errs)
+		}
+		got := find(t, c, store.Query{Collection: coll, Fields: []string{"v"}, SortFields: []store.SortField{{Name: "v", Dir: 1}}})
+		if want := []string{`{"v":"doc"}`, `{"v":"first"}`, `{"v":"zero"}`}; !slices.Equal(got, want) {
+			t.Errorf("batch %d: stored %v, want %v", batch, got, want)
+		}
+	}
+	// --id-field with an _id of equal value is consistent.
+	r := load(t, c, `{"n":5,"_id":5.0}`+"\n", store.LoadOptions{Collection: "idf", IDField: "n"})
+	if r.err != nil || counts(r.stats) != (store.Stats{Read: 1, Inserted: 1}) {
+		t.Errorf("id-field: %+v %v %v", r.stats, r.err, r.errs)
+	}
+	// Upsert keys: 8 and 8.0 are one record, the last line wins.
+	r = load(t, c, "{\"k\":8,\"v\":1}\n{\"k\":8.0,\"v\":2}\n", store.LoadOptions{Collection: "uk", Mode: store.Replace, Keys: []string{"k"}})
+	if r.err != nil || r.stats.Inserted != 1 || r.stats.Updated != 1 {
+		t.Errorf("upsert: %+v %v %v", r.stats, r.err, r.errs)
+	}
+	if got := find(t, c, store.Query{Collection: "uk", Fields: []string{"v"}}); !slices.Equal(got, []string{`{"v":2}`}) {
+		t.Errorf("upsert stored %v", got)
+	}
+}
+
+// When the server refuses the first line with an id, the next line with
+// that id is stored in its place (FerretDB refuses arrays in arrays;
+// MongoDB stores the first line and the second is already present).
+func TestEqualIDFirstRefused(t *testing.T) {
+	c := testClient(t)
+	r := load(t, c, "{\"_id\":3,\"a\":[[1]]}\n{\"_id\":3.0,\"a\":2}\n{\"_id\":3,\"a\":3}\n", store.LoadOptions{Collection: "ref"})
+	got := find(t, c, store.Query{Collection: "ref", Fields: []string{"a"}})
+	switch {
+	case r.err != nil:
+		t.Fatal(r.err)
+	case r.stats.Failed == 1:
+		if counts(r.stats) != (store.Stats{Read: 3, Inserted: 1, Present: 1, Failed: 1}) || !slices.Equal(got, []string{`{"a":2}`}) {
+			t.Errorf("%+v, stored %v", r.stats, got)
+		}
+	case counts(r.stats) != (store.Stats{Read: 3, Inserted: 1, Present: 2}) || !slices.Equal(got, []string{`{"a":[[1]]}`}):
+		t.Errorf("%+v, stored %v", r.stats, got)
+	}
+}
+
+// Text that is not UTF-8, stored by another program, comes out as U+FFFD
+// and is told to OnInvalidUTF8 with the document's _id and where. (FerretDB
+// replaces such bytes when storing them; MongoDB keeps them.)
+func TestFindInvalidUTF8(t *testing.T) {
+	c := testClient(t)
+	doc, _ := bson.Marshal(bson.D{{Key: "_id", Value: 42}, {Key: "s", Value: "a\xffb"}, {Key: "ok", Value: "é"}})
+	if _, err := c.Collection("u8").InsertOne(context.Background(), bson.Raw(doc)); err != nil {
+		t.Fatal(err)
+	}
+	var stored bson.Raw
+	if err := c.Collection("u8").FindOne(context.Background(), bson.D{}).Decode(&stored); err != nil {
+		t.Fatal(err)
+	}
+	kept := stored.Lookup("s").StringValue() == "a\xffb"
+	var told []string
+	got := find(t, c, store.Query{Collection: "u8", OnInvalidUTF8: func(id string, paths []string) {
+		told = append(told, id+" "+strings.Join(paths, ","))
+	}})
+	// (The escape when hms-store replaced the byte, the character itself
+	// when the server did: the same JSON value.)
+	if len(got) == 1 {
+		got[0] = strings.ReplaceAll(got[0], `\ufffd`, "\uFFFD")
+	}
+	if want := []string{"{\"_id\":42,\"s\":\"a\uFFFDb\",\"ok\":\"é\"}"}; !slices.Equal(got, want) {
+		t.Errorf("find: %q, want %q", got, want)
+	}
+	if want := []string{"42 .s"}; kept && !slices.Equal(told, want) || !kept && told != nil {
+		t.Errorf("told %q (the server kept the bytes: %v)", told, kept)
 	}
 }

@@ -1,23 +1,24 @@
 package storecmd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hms-toolkit/hms/pkg/clilog"
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 	"github.com/hms-toolkit/hms/pkg/gateway"
 	"github.com/hms-toolkit/hms/pkg/gatewaystore"
+	"github.com/hms-toolkit/hms/pkg/lines"
 	"github.com/hms-toolkit/hms/pkg/message"
 	"github.com/hms-toolkit/hms/pkg/message/legacy"
+	"github.com/hms-toolkit/hms/pkg/store"
 )
 
 const applyDescription = `The Artisan Gateway: each stdin line is a signed envelope asking to create,
@@ -55,8 +56,10 @@ artisan's ownership of records is not checked. Use it only to migrate.
 Rejections are handled outcomes: the exit status is 0 when every line was
 applied (or had been) or rejected, and 2 only when the database failed, on
 usage errors; so 'hms-recv --exec' requeues the batch and it is retried.
-SIGINT/SIGTERM stop apply between two lines: the line in progress is
-finished (for up to --stop-grace), and the exit status is 130 or 143.`
+SIGINT/SIGTERM stop apply between two lines, at once even while it waits
+for input: the line in progress is finished (for up to --stop-grace; a
+second signal cuts it short), and the exit status is 130 or 143 unless all
+the input had been applied.`
 
 func applyCommand() *cli.Command {
 	return &cli.Command{
@@ -71,7 +74,8 @@ func applyCommand() *cli.Command {
 				Usage: "`SCHEME`: hms, or legacy for the Python hms_sys format (origin unauthenticated, see above)"},
 			&cli.StringFlag{Name: "key", EnvVars: []string{"HMS_KEY_FILE"},
 				Usage: "--scheme legacy: the shared legacy key text in `FILE`"},
-			cmdutil.VerboseFlag("report every message and a summary on stderr"),
+			cmdutil.VerboseFlag("report every message, a line taking the database more than 5s, and a summary on stderr"),
+			cmdutil.ProgressFlag("show lines read, applied and rejected, the rate, and how long the database has been busy (on a terminal)"),
 			&cli.StringFlag{Name: "max-age", Usage: "refuse messages signed more than `D` ago (or ahead), and forget applied ones " +
 				"older than that, which bounds the memory of applied messages: 90s, 15m, 2h, 7d"},
 			cmdutil.StopGraceFlag(),
@@ -101,96 +105,169 @@ func runApply(c *cli.Context) error {
 	// of the line in progress, its lease included, runs on for the grace.
 	ctx, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
 	defer cancel()
-	st := gatewaystore.New(cl.Database())
-	st.MaxAge = maxAge
-	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{} // journald and terminals add their own
-			}
-			return a
-		},
-	}))
-	retried := func(err error) { log.Warn("retrying after a database error", "err", err) }
-	if err := cl.Retry(ctx, st.EnsureIndexes, retried); err != nil {
+	out := newConsole(c)
+	log, err := clilog.New(c.App.Name, out, "text", slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	a := &applier{c: c, ctx: ctx, cl: cl, st: gatewaystore.New(cl.Database()), verify: verify, out: out, log: log}
+	a.st.MaxAge = maxAge
+	if err := a.db(0, "", a.st.EnsureIndexes); err != nil {
 		return cmdutil.Fatalf("database: %v", err)
 	}
-	if err := cl.Retry(ctx, func(ctx context.Context) error { _, err := st.Prune(ctx); return err }, retried); err != nil {
+	if err := a.db(0, "", func(ctx context.Context) error { _, err := a.st.Prune(ctx); return err }); err != nil {
 		return cmdutil.Fatalf("database: forgetting messages older than --max-age: %v", err)
 	}
-
-	var n, applied, again, rejected int
-
-	stderr := c.App.ErrWriter
-	report := func(lineNo int, line []byte, env gateway.Verified, req *gateway.Request, reason string) error {
-		rejected++
-		rec := gatewaystore.Rejection{Line: line, ID: env.ID, KID: env.KID, Operation: env.Operation,
-			Origin: env.Who.Origin, Reason: reason}
-		if req != nil {
-			rec.Target, rec.OID = string(req.Target), req.OID
-		} else {
-			claimed(line, &rec)
-		}
-		idText := ""
-		if rec.ID != "" {
-			idText = " (id " + rec.ID + ")"
-		}
-		fmt.Fprintf(stderr, "hms-store: line %d%s: rejected: %s\n", lineNo, idText, reason)
-		if err := cl.Retry(ctx, func(ctx context.Context) error { return st.Reject(ctx, rec) }, retried); err != nil {
-			return cmdutil.Fatalf("line %d: recording the rejection: %v", lineNo, err).
-				WithHint("the database failed; nothing after this line was applied, so the batch can be retried")
-		}
-		return nil
-	}
-
-	err = eachLine(c.App.Reader, message.MaxLineSize, func(line []byte, tooLong bool) error {
-		if c.Context.Err() != nil {
-			return cmdutil.Stopped(c.Context, "after line %d; the rest was not applied", n)
-		}
-		n++
-		if tooLong {
-			return report(n, line, gateway.Verified{}, nil, fmt.Sprintf("line longer than %d bytes", message.MaxLineSize))
-		}
-		env, req, err := verify.Read(line)
-		if err != nil {
-			return report(n, line, env, nil, err.Error())
-		}
-		var out gatewaystore.Outcome
-		err = cl.Retry(ctx, func(ctx context.Context) error {
-			out, err = st.Apply(ctx, env.MessageID, env.Who, req)
-			return err
-		}, retried)
-		if err != nil {
-			if c.Context.Err() != nil {
-				return cmdutil.Stopped(c.Context, "line %d (id %s) was not applied (%v); the lines before it were", n, env.ID, context.Cause(ctx))
-			}
-			return cmdutil.Fatalf("line %d (id %s): database: %v", n, env.ID, err).
-				WithHint("nothing after this line was applied; the batch can be retried safely (each id takes effect once)")
-		}
-		switch out.Result {
-		case gatewaystore.Refused:
-			return report(n, line, env, req, out.Reason)
-		case gatewaystore.AlreadyApplied:
-			again++
-		default:
-			applied++
-		}
-		if c.Bool("verbose") {
-			fmt.Fprintf(stderr, "hms-store: line %d (id %s): %s %s %s %s: %s\n", n, env.ID, env.Who.Origin, req.Operation, req.Target, req.OID, out.Result)
-		}
-		return nil
-	})
+	defer out.noticeStop(c, func() bool { return a.busySince.Load() != 0 }, "the line in progress gets up to %v to finish")()
+	stopProgress := out.startProgress(c, a.done.Load, "line", a.status)
+	err = a.run()
+	stopProgress()
 	if err != nil {
-		var ce *cmdutil.Error
-		if errors.As(err, &ce) {
-			return err
-		}
-		return cmdutil.Fatalf("reading stdin: %v", err)
+		return err
 	}
 	if c.Bool("verbose") {
-		fmt.Fprintf(stderr, "hms-store: apply: %d read, %d applied, %d already applied, %d rejected\n", n, applied, again, rejected)
+		out.printf("apply: %d read, %d applied, %d already applied, %d rejected", a.n, a.applied.Load(), a.again.Load(), a.rejected.Load())
 	}
 	return nil
+}
+
+// applier applies the lines of stdin one by one.
+type applier struct {
+	c      *cli.Context
+	ctx    context.Context // for the database: runs on for the grace after a signal
+	cl     *store.Client
+	st     *gatewaystore.Store
+	verify gateway.Verifier
+	out    *console
+	log    *slog.Logger
+
+	n                                    int64        // the line in hand
+	read, done, applied, again, rejected atomic.Int64 // for the progress line
+	busySince                            atomic.Int64 // Unix ns, 0: not waiting for the database
+}
+
+// run reads stdin line by line, stopping between two lines at a signal,
+// even while a read blocks.
+func (a *applier) run() error {
+	in := lines.NewFeed(lines.New(a.c.App.Reader, lines.Options{
+		Max: message.MaxLineSize, TrimCR: true, KeepPrefix: message.MaxLineSize}), 1<<20)
+	defer in.Close()
+	stop := a.c.Context
+	for {
+		ln, err := in.Next(stop)
+		switch {
+		case err == io.EOF:
+			return nil
+		case stop.Err() != nil:
+			return cmdutil.Stopped(stop, "after line %d; the rest was not applied", a.n).
+				WithHint(fmt.Sprintf("the input from line %d on is to be applied again (each id takes effect once)", a.n+1))
+		case err != nil:
+			return cmdutil.Fatalf("reading stdin: %v", err)
+		}
+		a.n = ln.Num
+		a.read.Store(ln.Num)
+		if err := a.line(ln.Text, ln.Err != nil); err != nil {
+			return err
+		}
+		a.done.Add(1)
+	}
+}
+
+// line verifies, checks and applies one line (cut at the maximum size
+// when tooLong); its error ends the run.
+func (a *applier) line(line []byte, tooLong bool) error {
+	if tooLong {
+		return a.reject(line, gateway.Verified{}, nil, fmt.Sprintf("line longer than %d bytes", message.MaxLineSize))
+	}
+	env, req, err := a.verify.Read(line)
+	if err != nil {
+		return a.reject(line, env, nil, err.Error())
+	}
+	var out gatewaystore.Outcome
+	err = a.db(a.n, env.ID, func(ctx context.Context) error {
+		out, err = a.st.Apply(ctx, env.MessageID, env.Who, req)
+		return err
+	})
+	if err != nil {
+		return a.failed(env, err)
+	}
+	switch out.Result {
+	case gatewaystore.Refused:
+		return a.reject(line, env, req, out.Reason)
+	case gatewaystore.AlreadyApplied:
+		a.again.Add(1)
+	default:
+		a.applied.Add(1)
+	}
+	if a.c.Bool("verbose") {
+		a.out.printf("line %d (id %s): %s %s %s %s: %s", a.n, env.ID, env.Who.Origin, req.Operation, req.Target, req.OID, out.Result)
+	}
+	return nil
+}
+
+// failed is the error of a line the database could not apply.
+func (a *applier) failed(env gateway.Verified, err error) error {
+	if a.c.Context.Err() != nil {
+		return cmdutil.Stopped(a.c.Context, "line %d (id %s) was cut short (%v): it may or may not have taken effect; the lines before it were applied",
+			a.n, env.ID, context.Cause(a.ctx)).
+			WithHint(fmt.Sprintf("the input from line %d on is to be applied again (each id takes effect once)", a.n))
+	}
+	return cmdutil.Fatalf("line %d (id %s): database: %v", a.n, env.ID, err).
+		WithHint("nothing after this line was applied; the batch can be retried safely (each id takes effect once)")
+}
+
+// reject reports a refused line and records it in the collection rejected.
+func (a *applier) reject(line []byte, env gateway.Verified, req *gateway.Request, reason string) error {
+	a.rejected.Add(1)
+	rec := gatewaystore.Rejection{Line: line, ID: env.ID, KID: env.KID, Operation: env.Operation,
+		Origin: env.Who.Origin, Reason: reason}
+	if req != nil {
+		rec.Target, rec.OID = string(req.Target), req.OID
+	} else {
+		claimed(line, &rec)
+	}
+	idText := ""
+	if rec.ID != "" {
+		idText = " (id " + rec.ID + ")"
+	}
+	a.out.printf("line %d%s: rejected: %s", a.n, idText, reason)
+	if err := a.db(a.n, rec.ID, func(ctx context.Context) error { return a.st.Reject(ctx, rec) }); err != nil {
+		return cmdutil.Fatalf("line %d: recording the rejection: %v", a.n, err).
+			WithHint("the database failed; nothing after this line was applied, so the batch can be retried")
+	}
+	return nil
+}
+
+// db runs op for line num (0: none) on the database, retried, keeping the
+// progress line's clock and telling of a slow line with -v.
+func (a *applier) db(num int64, id string, op func(context.Context) error) error {
+	start := time.Now()
+	a.busySince.Store(start.UnixNano())
+	defer a.busySince.Store(0)
+	if a.c.Bool("verbose") && num > 0 {
+		t := time.AfterFunc(slowAfter, func() {
+			a.out.printf("line %d (id %s): waiting for the database for %v", num, id, time.Since(start).Round(time.Second))
+			a.out.slowHint(true)
+		})
+		defer func() {
+			if !t.Stop() {
+				a.out.printf("line %d (id %s): the database took %v", num, id, time.Since(start).Round(time.Second/10))
+			}
+		}()
+	}
+	return a.cl.Retry(a.ctx, op, func(err error) { a.log.Warn("retrying after a database error", "err", err) })
+}
+
+// slowAfter is when -v tells of a write that waits for the server.
+const slowAfter = 5 * time.Second
+
+func (a *applier) status() string {
+	var wait time.Duration
+	if t := a.busySince.Load(); t != 0 {
+		wait = time.Since(time.Unix(0, t))
+	}
+	return fmt.Sprintf("%s: read %d, applied %d, already applied %d, rejected %d%s",
+		a.c.App.Name, a.read.Load(), a.applied.Load(), a.again.Load(), a.rejected.Load(), waitingText(wait))
 }
 
 // applyVerifier builds the verifier for --scheme.
@@ -270,55 +347,6 @@ func claimed(line []byte, r *gatewaystore.Rejection) {
 	} {
 		if *f.dst == "" && len(f.v) <= 200 {
 			*f.dst = f.v
-		}
-	}
-}
-
-// eachLine calls fn with each line of r (without its newline or a final
-// "\r"), the last one even without a newline. A line longer than max is
-// passed cut at max bytes with tooLong set, the rest of it skipped, so memory
-// stays bounded.
-func eachLine(r io.Reader, max int, fn func(line []byte, tooLong bool) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > max+2 { // room for "\r\n"
-			take := min(len(chunk), max-len(buf))
-			if take > 0 {
-				buf = append(buf, chunk[:take]...)
-			}
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = br.ReadSlice('\n')
-			}
-			if err != nil && err != io.EOF {
-				return err
-			}
-			if ferr := fn(buf, true); ferr != nil {
-				return ferr
-			}
-			buf = buf[:0]
-			if err == io.EOF {
-				return nil
-			}
-			continue
-		}
-		buf = append(buf, chunk...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err != nil && err != io.EOF {
-			return err
-		}
-		if len(buf) > 0 {
-			line := bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte("\n")), []byte("\r"))
-			if ferr := fn(line, len(line) > max); ferr != nil {
-				return ferr
-			}
-		}
-		buf = buf[:0]
-		if err == io.EOF {
-			return nil
 		}
 	}
 }

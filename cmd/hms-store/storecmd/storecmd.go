@@ -15,6 +15,7 @@ import (
 
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 	"github.com/hms-toolkit/hms/pkg/store"
+	"github.com/hms-toolkit/hms/pkg/version"
 )
 
 const usage = "persist JSON lines into MongoDB idempotently, and read them back"
@@ -62,46 +63,88 @@ func connFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagJournal,
 			Usage: "acknowledge writes only once they are in the on-disk journal"},
 		&cli.DurationFlag{Name: flagRetryFor, Value: 30 * time.Second,
-			Usage: "retry transient errors (server restart, network, stepdown) for up to `D` before giving up"},
+			Usage: "retry transient errors (server restart, network, stepdown, a server that stops answering) for up to `D` before giving up"},
 		&cli.DurationFlag{Name: flagConnectFor, Value: 10 * time.Second,
-			Usage: "give up on an unreachable server after `D`"},
+			Usage: "give up on an unreachable server after `D`; a server silent that long while it works counts as unreachable"},
 	}
 }
 
 // connect connects with the flags of connFlags. Its error is a
-// *cmdutil.Error (exit status 2) with a hint, ready to return from an Action.
+// *cmdutil.Error (exit status 2, or 128+signal when a signal came while it
+// waited) with a hint, ready to return from an Action.
 func connect(c *cli.Context) (*store.Client, error) {
+	o, err := connOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := store.Connect(c.Context, o)
+	switch {
+	case err == nil:
+		return cl, nil
+	case cmdutil.StopSignal(c.Context) != nil:
+		return nil, cmdutil.Stopped(c.Context, "while connecting, before reading any input")
+	case errors.Is(err, store.ErrUnreachable):
+		return nil, cmdutil.Fatalf("%v", err).
+			WithHint("is the server running? Set --uri or MONGODB_URI; for a dev server run scripts/devdb.sh start")
+	}
+	return nil, cmdutil.Fatalf("%v", err)
+}
+
+// connOptions reads the flags of connFlags, checking them and the
+// database's name before anything is read.
+func connOptions(c *cli.Context) (store.Options, error) {
 	o := store.Options{
 		URI:            c.String(flagURI),
 		DB:             c.String(flagDB),
 		W:              c.String(flagW),
 		ConnectTimeout: c.Duration(flagConnectFor),
 		RetryFor:       c.Duration(flagRetryFor),
+		AppName:        "hms-store/" + version.Short(),
 	}
 	if c.IsSet(flagJournal) {
 		j := c.Bool(flagJournal)
 		o.Journal = &j
 	}
 	if o.ConnectTimeout <= 0 {
-		return nil, cmdutil.Fatalf("--%s must be positive", flagConnectFor)
+		return o, cmdutil.UsageErrorf(c, "--%s must be positive", flagConnectFor)
 	}
 	if o.RetryFor < 0 {
-		return nil, cmdutil.Fatalf("--%s must not be negative", flagRetryFor)
+		return o, cmdutil.UsageErrorf(c, "--%s must not be negative", flagRetryFor)
 	}
-	cl, err := store.Connect(c.Context, o)
-	if err != nil {
-		e := cmdutil.Fatalf("%v", err)
-		if errors.Is(err, store.ErrUnreachable) {
-			return nil, e.WithHint("is the server running? Set --uri or MONGODB_URI; for a dev server run scripts/devdb.sh start")
+	if err := store.CheckDBName(o.Database()); err != nil {
+		e := cmdutil.Fatalf("--db: %v", err)
+		if o.DB == "" {
+			e = cmdutil.Fatalf("the database in the URI path: %v", err).WithHint(
+				"give --db NAME; the URI path is the default database (to authenticate against admin, add ?authSource=admin)")
 		}
-		return nil, e
+		return o, e
 	}
-	return cl, nil
+	return o, nil
 }
 
-// closeClient disconnects, for defer.
+// checkCollection checks --collection (required) and its namespace.
+func checkCollection(c *cli.Context) (string, error) {
+	if err := cmdutil.Require(c, "collection"); err != nil {
+		return "", err
+	}
+	coll := c.String("collection")
+	if err := store.CheckCollectionName(coll); err != nil {
+		return "", cmdutil.Fatalf("--collection: %v", err)
+	}
+	o, err := connOptions(c)
+	if err != nil {
+		return "", err
+	}
+	if err := store.CheckNamespace(o.Database(), coll); err != nil {
+		return "", cmdutil.Fatalf("--collection: %v", err)
+	}
+	return coll, nil
+}
+
+// closeClient disconnects, for defer: briefly, since a server that stopped
+// answering would hold the exit up.
 func closeClient(cl *store.Client) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	cl.Close(ctx)
 }

@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/hms-toolkit/hms/pkg/jsonbson"
 	"github.com/hms-toolkit/hms/pkg/store"
 )
 
@@ -39,7 +40,7 @@ func main() {
 	for sc.Scan() {
 		if *contentIDs {
 			// The very documents hms-store sends: its BSON, with its _id.
-			doc, err := store.ParseJSON(nil, sc.Bytes(), store.Strict)
+			doc, err := jsonbson.ParseJSON(nil, sc.Bytes(), jsonbson.Strict)
 			if err != nil {
 				fail(err)
 			}

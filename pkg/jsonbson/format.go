@@ -1,8 +1,10 @@
-package store
+package jsonbson
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -10,11 +12,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// OutputOptions say how AppendJSON treats the top-level _id.
+// OutputOptions say how AppendJSON writes a document.
 type OutputOptions struct {
 	// ID is one of IDAuto (print _id unless it is an ObjectId, which no
 	// JSON input produces: hms-store generated it), IDAlways, IDNever.
 	ID IDMode
+	// OnInvalidUTF8, if not nil, is told the path (".a.b[2]") of each key
+	// or string whose invalid UTF-8 was written as U+FFFD.
+	OnInvalidUTF8 func(path string)
 }
 
 // IDMode is what AppendJSON does with a document's top-level _id.
@@ -26,25 +31,40 @@ const (
 	IDNever
 )
 
+// ErrBSON is returned by AppendJSON for malformed BSON (never from a server
+// that works).
+var ErrBSON = errors.New("malformed BSON document")
+
 // AppendJSON appends the JSON form of the BSON document doc to dst (see
-// the mapping at ParseJSON) without a newline.
+// the mapping in the package comment) without a newline.
 func AppendJSON(dst []byte, doc []byte, o OutputOptions) ([]byte, error) {
-	w := writer{out: dst, top: true, id: o.ID}
+	w := writer{out: dst, top: true, o: o}
 	if err := w.doc(doc, false); err != nil {
 		return dst, err
 	}
 	return w.out, nil
 }
 
+// AppendValue appends the JSON form of the BSON value v of type t, as
+// AppendJSON writes it inside a document.
+func AppendValue(dst []byte, t byte, v []byte) ([]byte, error) {
+	w := writer{out: dst}
+	if err := w.value(t, v); err != nil {
+		return dst, err
+	}
+	return w.out, nil
+}
+
 type writer struct {
-	out []byte
-	top bool
-	id  IDMode
+	out  []byte
+	top  bool
+	o    OutputOptions
+	path []pathElem // where the writer is, kept only for OnInvalidUTF8
 }
 
 func (w *writer) doc(d []byte, isArray bool) error {
 	if len(d) < 5 || int(binary.LittleEndian.Uint32(d)) != len(d) || d[len(d)-1] != 0 {
-		return errBSON
+		return ErrBSON
 	}
 	top := w.top
 	w.top = false
@@ -54,62 +74,96 @@ func (w *writer) doc(d []byte, isArray bool) error {
 	}
 	w.out = append(w.out, open)
 	first := true
-	rest := d[4 : len(d)-1]
-	for len(rest) > 0 {
-		t := rest[0]
-		k := 1
-		for k < len(rest) && rest[k] != 0 {
-			k++
-		}
-		if k >= len(rest) {
-			return errBSON
-		}
-		key := rest[1:k]
-		rest = rest[k+1:]
-		n, err := valueLen(t, rest)
+	for n, rest := 0, d[4:len(d)-1]; len(rest) > 0; n++ {
+		t, key, val, next, err := element(rest)
 		if err != nil {
 			return err
 		}
-		val := rest[:n]
-		rest = rest[n:]
-		if top && string(key) == "_id" && (w.id == IDNever || w.id == IDAuto && t == 0x07) {
+		rest = next
+		if top && string(key) == "_id" && (w.o.ID == IDNever || w.o.ID == IDAuto && t == 0x07) {
 			continue
 		}
 		if !first {
 			w.out = append(w.out, ',')
 		}
 		first = false
-		if !isArray {
-			w.str(key)
+		elem := pathElem{key: key, idx: n}
+		if isArray {
+			elem.key = nil
+		} else {
+			w.str(key, elem)
 			w.out = append(w.out, ':')
+		}
+		if w.o.OnInvalidUTF8 != nil {
+			w.path = append(w.path, elem)
 		}
 		if err := w.value(t, val); err != nil {
 			return err
+		}
+		if w.o.OnInvalidUTF8 != nil {
+			w.path = w.path[:len(w.path)-1]
 		}
 	}
 	w.out = append(w.out, close)
 	return nil
 }
 
-// valueLen is the length of the BSON value of type t at the start of b.
-func valueLen(t byte, b []byte) (int, error) {
+// element splits the first element of a document's body: its type, key and
+// value, and the rest of the body.
+func element(body []byte) (t byte, key, val, rest []byte, err error) {
+	t = body[0]
+	k := bytes.IndexByte(body[1:], 0) + 1
+	if k == 0 {
+		return 0, nil, nil, nil, ErrBSON
+	}
+	n, err := ValueLen(t, body[k+1:])
+	if err != nil {
+		return 0, nil, nil, nil, err
+	}
+	return t, body[1:k], body[k+1 : k+1+n], body[k+1+n:], nil
+}
+
+// Lookup finds the top-level element key of the BSON document doc (which
+// must be well formed) and returns the whole element: type, key, value.
+func Lookup(doc []byte, key string) ([]byte, bool) {
+	for rest := doc[4 : len(doc)-1]; len(rest) > 0; {
+		_, k, _, next, err := element(rest)
+		if err != nil {
+			return nil, false
+		}
+		if string(k) == key {
+			return rest[:len(rest)-len(next)], true
+		}
+		rest = next
+	}
+	return nil, false
+}
+
+// ElementValue splits a BSON element (as Lookup returns it) into its type
+// and value.
+func ElementValue(el []byte) (t byte, v []byte) {
+	return el[0], el[bytes.IndexByte(el[1:], 0)+2:]
+}
+
+// ValueLen is the length of the BSON value of type t at the start of b.
+func ValueLen(t byte, b []byte) (int, error) {
 	var n int
 	switch t {
 	case 0x01, 0x09, 0x11, 0x12: // double, datetime, timestamp, int64
 		n = 8
 	case 0x02, 0x0D, 0x0E: // string, JavaScript, symbol
 		if len(b) < 4 {
-			return 0, errBSON
+			return 0, ErrBSON
 		}
 		n = 4 + int(int32(binary.LittleEndian.Uint32(b)))
 	case 0x03, 0x04, 0x0F: // document, array, code with scope
 		if len(b) < 4 {
-			return 0, errBSON
+			return 0, ErrBSON
 		}
 		n = int(int32(binary.LittleEndian.Uint32(b)))
 	case 0x05: // binary
 		if len(b) < 4 {
-			return 0, errBSON
+			return 0, ErrBSON
 		}
 		n = 5 + int(int32(binary.LittleEndian.Uint32(b)))
 	case 0x06, 0x0A, 0x7F, 0xFF: // undefined, null, maxkey, minkey
@@ -129,7 +183,7 @@ func valueLen(t byte, b []byte) (int, error) {
 		n = i
 	case 0x0C: // DBPointer
 		if len(b) < 4 {
-			return 0, errBSON
+			return 0, ErrBSON
 		}
 		n = 4 + int(int32(binary.LittleEndian.Uint32(b))) + 12
 	case 0x10:
@@ -137,10 +191,10 @@ func valueLen(t byte, b []byte) (int, error) {
 	case 0x13:
 		n = 16
 	default:
-		return 0, errBSON
+		return 0, ErrBSON
 	}
 	if n < 0 || n > len(b) {
-		return 0, errBSON
+		return 0, ErrBSON
 	}
 	return n, nil
 }
@@ -151,7 +205,7 @@ func (w *writer) value(t byte, v []byte) error {
 		w.double(math.Float64frombits(binary.LittleEndian.Uint64(v)))
 	case 0x02:
 		if len(v) < 5 {
-			return errBSON
+			return ErrBSON
 		}
 		w.str(v[4 : len(v)-1])
 	case 0x03:
@@ -206,7 +260,7 @@ func (w *writer) ext(t byte, v []byte) error {
 	}
 	// j is {"v":<value>}; keep <value>.
 	if len(j) < 6 {
-		return errBSON
+		return ErrBSON
 	}
 	w.out = append(w.out, j[5:len(j)-1]...)
 	return nil
@@ -252,10 +306,12 @@ func (w *writer) double(f float64) {
 const hexDigits = "0123456789abcdef"
 
 // str appends s as a JSON string, escaping only what JSON requires;
-// invalid UTF-8 (only possible from other writers) becomes U+FFFD.
-func (w *writer) str(s []byte) {
+// invalid UTF-8 (only possible from other writers) becomes U+FFFD, and
+// OnInvalidUTF8 is told about it (elem is where s is, for a key).
+func (w *writer) str(s []byte, elem ...pathElem) {
 	w.out = append(w.out, '"')
 	i := 0
+	invalid := false
 	for j := 0; j < len(s); {
 		c := s[j]
 		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
@@ -270,6 +326,7 @@ func (w *writer) str(s []byte) {
 			}
 			w.out = append(w.out, s[i:j]...)
 			w.out = append(w.out, `\ufffd`...)
+			invalid = true
 			j++
 			i = j
 			continue
@@ -292,16 +349,7 @@ func (w *writer) str(s []byte) {
 	}
 	w.out = append(w.out, s[i:]...)
 	w.out = append(w.out, '"')
-}
-
-// isJSONNumber reports whether b is exactly a JSON number literal.
-func isJSONNumber(b []byte) bool {
-	p := parser{in: b}
-	if len(b) == 0 || !(b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
-		return false
+	if invalid && w.o.OnInvalidUTF8 != nil {
+		w.o.OnInvalidUTF8(pathString(append(w.path, elem...)))
 	}
-	if _, err := p.number(); err != nil {
-		return false
-	}
-	return p.i == len(b)
 }
