@@ -7,6 +7,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/hms-toolkit/hms/pkg/lines"
 	"github.com/hms-toolkit/hms/pkg/message"
 	"github.com/hms-toolkit/hms/pkg/strictjson"
 )
@@ -52,7 +53,7 @@ func Sign(ctx context.Context, r io.Reader, w io.Writer, opt SignOptions) (Stats
 	for {
 		line, err := s.next()
 		if err != nil {
-			if err == io.EOF || errors.Is(err, errStopped) {
+			if err == io.EOF || errors.Is(err, lines.ErrStopped) {
 				// The lines of a partial chunk were read: sign them.
 				if eerr := s.emit(); eerr != nil {
 					err = eerr

@@ -97,7 +97,7 @@ type loop struct {
 // each wait for input it flushes the output, then extra.
 func newLoop(ctx context.Context, r io.Reader, w io.Writer, extra flusher, onReject func(Reject)) *loop {
 	l := &loop{out: bufio.NewWriterSize(w, 64<<10), onReject: onReject}
-	l.in = lines.NewReader(lines.FlushBeforeRead(stopReader(ctx, r), flushers{l.out, extra}), message.MaxLineSize)
+	l.in = lines.NewReader(lines.FlushBeforeRead(lines.StopReader(ctx, r), flushers{l.out, extra}), message.MaxLineSize)
 	return l
 }
 
@@ -115,7 +115,7 @@ func (l *loop) next() ([]byte, error) {
 			l.stats.Lines++
 			l.reject(Reject{First: l.in.Line(), Last: l.in.Line(), Err: tl, Length: tl.Len}, 1)
 			continue
-		case err == io.EOF, errors.Is(err, errStopped):
+		case err == io.EOF, errors.Is(err, lines.ErrStopped):
 			return nil, err
 		}
 		var fe *lines.FlushError
@@ -150,7 +150,7 @@ func (l *loop) finish(ctx context.Context, err error) (Stats, error) {
 	if err == io.EOF {
 		err = nil
 	}
-	if errors.Is(err, errStopped) {
+	if errors.Is(err, lines.ErrStopped) {
 		err = ctx.Err()
 	}
 	if ferr := l.out.Flush(); ferr != nil && err == nil {

@@ -1,4 +1,4 @@
-package signstream
+package lines
 
 import (
 	"context"
@@ -6,14 +6,16 @@ import (
 	"io"
 )
 
-// errStopped ends a read because the context was cancelled.
-var errStopped = errors.New("stopped")
+// ErrStopped ends a read of a StopReader because its context was cancelled.
+var ErrStopped = errors.New("stopped reading")
 
-// stopReader returns a reader of r whose Read returns errStopped once ctx is
+// StopReader returns a reader of r whose Read returns ErrStopped once ctx is
 // cancelled, even while r blocks (a terminal, a pipe from a quiet
 // producer). The read in flight is left to finish in the background: its
-// data is dropped, and the program is about to end.
-func stopReader(ctx context.Context, r io.Reader) io.Reader {
+// data is dropped, and the program is about to end. It is for loops that
+// read in their own goroutine (with FlushBeforeRead, say); a Feed does the
+// same for loops that take lines in batches.
+func StopReader(ctx context.Context, r io.Reader) io.Reader {
 	if ctx.Done() == nil {
 		return r // never cancelled
 	}
@@ -36,7 +38,7 @@ type readResult struct {
 func (c *ctxReader) Read(p []byte) (int, error) {
 	if !c.pending {
 		if c.ctx.Err() != nil {
-			return 0, errStopped
+			return 0, ErrStopped
 		}
 		if cap(c.buf) < len(p) {
 			c.buf = make([]byte, len(p))
@@ -56,7 +58,7 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		case res := <-c.done: // input that came with the stop is still handled
 			return c.take(p, res)
 		default:
-			return 0, errStopped
+			return 0, ErrStopped
 		}
 	}
 }
