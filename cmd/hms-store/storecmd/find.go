@@ -15,7 +15,7 @@ func findCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "find",
 		Usage:     "print documents as JSON lines",
-		ArgsUsage: " ",
+		UsageText: "hms-store find --collection NAME [--filter JSON] [--sort FIELDS] [--limit N] [--fields FIELDS] > records.jsonl",
 		Description: `Prints the documents of a collection that match --filter, one JSON object
 per line, so that what insert stored comes back as the same JSON values.
 The _id is printed unless it is an ObjectId (ids hms-store computed or a

@@ -40,7 +40,7 @@ func insertCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "insert",
 		Usage:     "store each JSON line of stdin as a document; already stored ones are left as they are",
-		ArgsUsage: " ",
+		UsageText: "hms-store insert --collection NAME [--id-field FIELD | --new-ids] < records.jsonl",
 		Description: `Each line is a JSON object. Its _id is the value of --id-field, else the
 line's own _id, else an id computed from its content, so storing the same
 record again counts as "already present" and changes nothing. Ids are
@@ -65,7 +65,7 @@ func upsertCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "upsert",
 		Usage:     "store each JSON line of stdin as the new state of the record with its key",
-		ArgsUsage: " ",
+		UsageText: "hms-store upsert --collection NAME --key FIELDS [--mode replace|merge] < records.jsonl",
 		Description: `Each line is a JSON object identified by its --key fields. --mode replace
 (default) makes the line the whole document; --mode merge sets the line's
 top-level fields and keeps the others. New keys are inserted in bulk; a
