@@ -1,0 +1,254 @@
+package amqpsend
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
+)
+
+// These tests need the broker (HMS_TEST_AMQP_URL, default the machine's),
+// reached through a proxy that can hold back what the broker sends: its
+// confirms, so that messages stay in flight for as long as a test wants.
+
+func brokerURL() string {
+	if u := os.Getenv("HMS_TEST_AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@127.0.0.1:5672/"
+}
+
+// stallProxy forwards to the broker; while stalled, nothing the broker
+// sends reaches the client.
+type stallProxy struct {
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	stalled bool
+	resume  *sync.Cond
+	conns   []net.Conn
+}
+
+func startStallProxy(t *testing.T) (*stallProxy, string) {
+	u, err := url.Parse(brokerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	if u.Port() == "" {
+		target += ":5672"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{ln: ln, target: target}
+	p.resume = sync.NewCond(&p.mu)
+	go p.serve()
+	t.Cleanup(p.close)
+	u.Host = ln.Addr().String()
+	return p, u.String()
+}
+
+func (p *stallProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		b, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, b)
+		p.mu.Unlock()
+		go io.Copy(b, c)
+		go p.fromBroker(c, b)
+	}
+}
+
+func (p *stallProxy) fromBroker(c, b net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := b.Read(buf)
+		p.mu.Lock()
+		for p.stalled {
+			p.resume.Wait()
+		}
+		p.mu.Unlock()
+		if n > 0 {
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			c.Close()
+			return
+		}
+	}
+}
+
+func (p *stallProxy) stall(on bool) {
+	p.mu.Lock()
+	p.stalled = on
+	p.mu.Unlock()
+	p.resume.Broadcast()
+}
+
+func (p *stallProxy) close() {
+	p.stall(false)
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+}
+
+func testQueue(t *testing.T) string {
+	var b [4]byte
+	rand.Read(b[:])
+	q := "hmstest.amqpsend." + t.Name() + "." + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		conn, err := amqp.Dial(brokerURL())
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for _, n := range []string{q, amqpconn.DeadName(q)} {
+			if ch, err := conn.Channel(); err == nil {
+				ch.QueueDelete(n, false, false, false)
+				ch.Close()
+			}
+		}
+	})
+	return q
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// publisher returns a publisher to a fresh queue through a stall proxy.
+func publisher(t *testing.T) (*Publisher, *stallProxy) {
+	proxy, u := startStallProxy(t)
+	p := New(Config{Conn: amqpconn.Config{URL: u}, Queue: amqpconn.Queue{Name: testQueue(t)}})
+	return p, proxy
+}
+
+type feedRunResult struct {
+	res    *Result
+	failed string
+}
+
+// publishAsync runs Publish on in, with ctx and work its two contexts.
+func publishAsync(p *Publisher, ctx, work context.Context, in io.Reader, stats *FeedStats) <-chan feedRunResult {
+	done := make(chan feedRunResult, 1)
+	go func() {
+		var failed bytes.Buffer
+		res := p.Publish(ctx, work, Feed{In: in, RunID: "run", Failed: &failed}, stats)
+		done <- feedRunResult{res, failed.String()}
+	}()
+	return done
+}
+
+// A signal before the end of the input: reading stops, what was read is
+// confirmed, and the run is Stopped after the last line read.
+func TestPublishStoppedMidInput(t *testing.T) {
+	p, _ := publisher(t)
+	in, w := io.Pipe()
+	defer w.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	done := publishAsync(p, ctx, context.Background(), in, nil)
+	io.WriteString(w, "a\nb\n\nc\n")
+	waitFor(t, "3 confirms", func() bool { return p.Stats.Confirmed.Load() == 3 })
+	stop()
+	r := <-done
+	res := r.res
+	if !res.Stopped || res.InputDone || res.LastRead != 4 || res.Confirmed != 3 || res.Failed != 0 || res.Skipped != 1 || r.failed != "" {
+		t.Fatalf("%+v, failed %q", res, r.failed)
+	}
+}
+
+// A signal that comes when every line was read, while the last confirms are
+// on their way: they arrive within the grace, and the run is not Stopped.
+func TestPublishSignalAfterTheEnd(t *testing.T) {
+	p, proxy := publisher(t)
+	ctx, stop := context.WithCancel(context.Background())
+	in, w := io.Pipe()
+	var stats FeedStats
+	done := publishAsync(p, ctx, context.Background(), in, &stats)
+	waitFor(t, "connected", p.Stats.Connected.Load)
+	proxy.stall(true)
+	io.WriteString(w, "a\nb\nc\n")
+	w.Close()
+	waitFor(t, "the end of the input", stats.EOF.Load)
+	waitFor(t, "3 published", func() bool { return p.Stats.Published.Load() == 3 })
+	stop()
+	proxy.stall(false)
+	res := (<-done).res
+	if res.Stopped || !res.InputDone || res.Confirmed != 3 || !res.AllHandled() {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// The grace runs out with messages in flight: they fail as not sent, go to
+// Failed, and the rerun starts at the first of them.
+func TestPublishGraceOver(t *testing.T) {
+	p, proxy := publisher(t)
+	ctx, stop := context.WithCancel(context.Background())
+	work, cut := context.WithCancel(context.Background())
+	in, w := io.Pipe()
+	defer w.Close()
+	var stats FeedStats
+	done := publishAsync(p, ctx, work, in, &stats)
+	io.WriteString(w, "a\n")
+	waitFor(t, "1 confirm", func() bool { return p.Stats.Confirmed.Load() == 1 })
+	proxy.stall(true)
+	io.WriteString(w, "b\nc\n")
+	waitFor(t, "3 published", func() bool { return p.Stats.Published.Load() == 3 })
+	stop()
+	cut()
+	waitFor(t, "2 not sent", func() bool { return stats.NotSent.Load() == 2 })
+	proxy.stall(false)
+	r := <-done
+	res := r.res
+	if !res.Stopped || res.InputDone || res.Confirmed != 1 || res.Failed != 2 || res.FirstNotSent != 2 || res.LastRead != 3 || r.failed != "b\nc\n" {
+		t.Fatalf("%+v, failed %q", res, r.failed)
+	}
+}
+
+// Without a signal, a whole input is published and confirmed.
+func TestPublishAll(t *testing.T) {
+	p, _ := publisher(t)
+	var stats FeedStats
+	in := strings.Repeat("line\n", 1000) + "\n" + strings.Repeat("x", 20) + "\nlast"
+	res := p.Publish(context.Background(), context.Background(), Feed{In: strings.NewReader(in), MaxSize: 10}, &stats)
+	if !res.InputDone || res.Stopped || res.Read != 1003 || res.Confirmed != 1001 || res.Skipped != 1 || res.Rejected != 1 || res.AllHandled() {
+		t.Fatalf("%+v", res)
+	}
+	if !strings.HasPrefix(res.Summary(), "read 1003 lines, confirmed 1001, failed 0, rejected 1, skipped 1 empty; 0 republished after 0 reconnects, ") {
+		t.Fatal(res.Summary())
+	}
+}
