@@ -14,6 +14,7 @@ import (
 	"github.com/hms-toolkit/hms/pkg/amqprecv"
 	"github.com/hms-toolkit/hms/pkg/clilog"
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
+	"github.com/hms-toolkit/hms/pkg/metrics"
 )
 
 const description = `Consumes queue Q and writes each message body to stdout as a line, or feeds
@@ -49,6 +50,9 @@ finish (its batch is then settled); after that, or at a second signal, its
 process group gets SIGTERM, then SIGKILL, and its batch goes back to the
 queue. hms-recv then exits 130/143.
 
+--metrics-addr HOST:PORT serves Prometheus metrics (/metrics) and whether
+the broker connection is up (/healthz).
+
 Exit status 1: some messages were dead-lettered (see stderr), or --drain
 gave up on failing messages. Exit status 2: a fatal error (bad URL or
 credentials, queue declaration refused, broker gone for longer than
@@ -83,6 +87,7 @@ func App() *cli.App {
 		&cli.BoolFlag{Name: "verify", Usage: "pass on only envelopes that verify with --keyring; dead-letter the rest"},
 		&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"}, Usage: "keyring `FILE` for --verify (hms-sign key files concatenated)"},
 		cmdutil.StopGraceFlag(),
+		amqpcli.MetricsFlag(),
 	}, amqpcli.Flags()...)
 	app.Action = run
 	return cmdutil.Prepare(app)
@@ -108,6 +113,17 @@ func run(c *cli.Context) error {
 	ctx := c.Context
 	cons := amqprecv.NewConsumer(s.cfg)
 	defer cons.Close()
+	stopMetrics, err := amqpcli.ServeMetrics(c, log, func(reg *metrics.Registry) {
+		m := reg.Recv(&cons.Stats)
+		s.opt.OnBatch = m.Batch
+		if s.exec != nil {
+			s.exec.OnBatch, s.exec.OnRun = m.Batch, m.Run
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	if err := cons.Connect(ctx); err != nil {
 		if ctx.Err() != nil {
 			return cmdutil.Stopped(ctx, "")

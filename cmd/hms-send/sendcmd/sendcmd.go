@@ -20,6 +20,7 @@ import (
 	"github.com/hms-toolkit/hms/pkg/clilog"
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
 	"github.com/hms-toolkit/hms/pkg/lines"
+	"github.com/hms-toolkit/hms/pkg/metrics"
 )
 
 const description = `Each line of stdin becomes one persistent message (the body is the line
@@ -47,6 +48,10 @@ SIGINT/SIGTERM stop reading; the messages in flight get --stop-grace to be
 confirmed (a second signal cuts it short), the lines not confirmed go to
 --failed, and hms-send exits 130/143 saying from which line to resume. If
 every line had been read and confirmed, it exits as if no signal came.
+
+--metrics-addr HOST:PORT serves Prometheus metrics (/metrics) and whether
+the broker connection is up (/healthz), for long-running feeds such as
+'tail -F log | hms-send ...'.
 
 Exit status 1: some lines were not sent (unroutable, refused by the broker,
 too long), the others were confirmed. Exit status 2: nothing more could be
@@ -76,6 +81,7 @@ func App() *cli.App {
 		&cli.StringFlag{Name: "failed", Usage: "write the lines not confirmed to `FILE`, for a rerun"},
 		&cli.IntFlag{Name: "max-size", Value: amqpsend.MaxSize, Usage: "longest line in `BYTES`; longer lines are errors"},
 		cmdutil.StopGraceFlag(),
+		amqpcli.MetricsFlag(),
 	}, amqpcli.Flags()...)
 	app.Action = run
 	return cmdutil.Prepare(app)
@@ -112,6 +118,11 @@ func run(c *cli.Context) error {
 	}
 	p := amqpsend.New(cfg)
 	var lineStats amqpsend.FeedStats
+	stopMetrics, err := amqpcli.ServeMetrics(c, log, func(reg *metrics.Registry) { reg.Send(&p.Stats, &lineStats) })
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	stopProgress := func() {}
 	if c.Bool("progress") {
 		stopProgress = clilog.Progress(c.App.ErrWriter, 500*time.Millisecond, p.Stats.Confirmed.Load, "msg", func() string {
