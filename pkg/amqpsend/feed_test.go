@@ -1,34 +1,24 @@
-package amqpsend
+package amqpsend_test
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
+	"github.com/hms-toolkit/hms/internal/testenv"
 	"github.com/hms-toolkit/hms/pkg/amqpconn"
+	"github.com/hms-toolkit/hms/pkg/amqpsend"
 )
 
-// These tests need the broker (HMS_TEST_AMQP_URL, default the machine's),
-// reached through a proxy that can hold back what the broker sends: its
-// confirms, so that messages stay in flight for as long as a test wants.
-
-func brokerURL() string {
-	if u := os.Getenv("HMS_TEST_AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
+// These tests need the test broker (testenv.AMQPURL), reached through a
+// proxy that can hold back what the broker sends: its confirms, so that
+// messages stay in flight for as long as a test wants.
 
 // stallProxy forwards to the broker; while stalled, nothing the broker
 // sends reaches the client.
@@ -42,7 +32,8 @@ type stallProxy struct {
 }
 
 func startStallProxy(t *testing.T) (*stallProxy, string) {
-	u, err := url.Parse(brokerURL())
+	testenv.Channel(t) // fails the test when no broker answers
+	u, err := url.Parse(testenv.AMQPURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,55 +110,31 @@ func (p *stallProxy) close() {
 	}
 }
 
-func testQueue(t *testing.T) string {
-	var b [4]byte
-	rand.Read(b[:])
-	q := "hmstest.amqpsend." + t.Name() + "." + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		conn, err := amqp.Dial(brokerURL())
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		for _, n := range []string{q, amqpconn.DeadName(q)} {
-			if ch, err := conn.Channel(); err == nil {
-				ch.QueueDelete(n, false, false, false)
-				ch.Close()
-			}
-		}
-	})
-	return q
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s", what)
-		}
-		time.Sleep(time.Millisecond)
+	if !testenv.WaitFor(time.Minute, cond) {
+		t.Fatalf("%s: not within a minute", what)
 	}
 }
 
 // publisher returns a publisher to a fresh queue through a stall proxy.
-func publisher(t *testing.T) (*Publisher, *stallProxy) {
+func publisher(t *testing.T) (*amqpsend.Publisher, *stallProxy) {
 	proxy, u := startStallProxy(t)
-	p := New(Config{Conn: amqpconn.Config{URL: u}, Queue: amqpconn.Queue{Name: testQueue(t)}})
+	p := amqpsend.New(amqpsend.Config{Conn: amqpconn.Config{URL: u}, Queue: amqpconn.Queue{Name: testenv.Queue(t)}})
 	return p, proxy
 }
 
 type feedRunResult struct {
-	res    *Result
+	res    *amqpsend.Result
 	failed string
 }
 
 // publishAsync runs Publish on in, with ctx and work its two contexts.
-func publishAsync(p *Publisher, ctx, work context.Context, in io.Reader, stats *FeedStats) <-chan feedRunResult {
+func publishAsync(p *amqpsend.Publisher, ctx, work context.Context, in io.Reader, stats *amqpsend.FeedStats) <-chan feedRunResult {
 	done := make(chan feedRunResult, 1)
 	go func() {
 		var failed bytes.Buffer
-		res := p.Publish(ctx, work, Feed{In: in, RunID: "run", Failed: &failed}, stats)
+		res := p.Publish(ctx, work, amqpsend.Feed{In: in, RunID: "run", Failed: &failed}, stats)
 		done <- feedRunResult{res, failed.String()}
 	}()
 	return done
@@ -197,7 +164,7 @@ func TestPublishSignalAfterTheEnd(t *testing.T) {
 	p, proxy := publisher(t)
 	ctx, stop := context.WithCancel(context.Background())
 	in, w := io.Pipe()
-	var stats FeedStats
+	var stats amqpsend.FeedStats
 	done := publishAsync(p, ctx, context.Background(), in, &stats)
 	waitFor(t, "connected", p.Stats.Connected.Load)
 	proxy.stall(true)
@@ -221,7 +188,7 @@ func TestPublishGraceOver(t *testing.T) {
 	work, cut := context.WithCancel(context.Background())
 	in, w := io.Pipe()
 	defer w.Close()
-	var stats FeedStats
+	var stats amqpsend.FeedStats
 	done := publishAsync(p, ctx, work, in, &stats)
 	io.WriteString(w, "a\n")
 	waitFor(t, "1 confirm", func() bool { return p.Stats.Confirmed.Load() == 1 })
@@ -242,9 +209,9 @@ func TestPublishGraceOver(t *testing.T) {
 // Without a signal, a whole input is published and confirmed.
 func TestPublishAll(t *testing.T) {
 	p, _ := publisher(t)
-	var stats FeedStats
+	var stats amqpsend.FeedStats
 	in := strings.Repeat("line\n", 1000) + "\n" + strings.Repeat("x", 20) + "\nlast"
-	res := p.Publish(context.Background(), context.Background(), Feed{In: strings.NewReader(in), MaxSize: 10}, &stats)
+	res := p.Publish(context.Background(), context.Background(), amqpsend.Feed{In: strings.NewReader(in), MaxSize: 10}, &stats)
 	if !res.InputDone || res.Stopped || res.Read != 1003 || res.Confirmed != 1001 || res.Skipped != 1 || res.Rejected != 1 || res.AllHandled() {
 		t.Fatalf("%+v", res)
 	}
