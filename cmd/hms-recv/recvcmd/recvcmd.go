@@ -83,7 +83,7 @@ func App() *cli.App {
 		&cli.DurationFlag{Name: "batch-wait", Value: 200 * time.Millisecond, Usage: "with --exec: wait up to `D` to fill a batch"},
 		&cli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "with --exec: first wait `D` after a failed run (doubles up to 1m)"},
 		&cli.StringFlag{Name: "reject-codes", Usage: "with --exec: exit `STATUSES` (e.g. 3,4) that dead-letter the batch"},
-		&cli.DurationFlag{Name: "exec-timeout", Usage: "with --exec: kill a run that takes longer than `D` and requeue its batch (default: no limit)"},
+		&cli.DurationFlag{Name: "exec-timeout", DefaultText: "no limit", Usage: "with --exec: kill a run that takes longer than `D` and requeue its batch"},
 		&cli.BoolFlag{Name: "verify", Usage: "pass on only envelopes that verify with --keyring; dead-letter the rest"},
 		&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"}, Usage: "keyring `FILE` for --verify (hms-sign key files concatenated)"},
 		cmdutil.StopGraceFlag(),

@@ -35,9 +35,9 @@ are reported, and written to --failed FILE so a rerun can finish the job:
 
 The message-id is the "id" of a line that is a well-formed hms envelope
 (all its fields, of the right form; the signature is not checked), and
-RUNID-LINENUMBER for every other line, JSON or not, so that two different
-bodies never share a message-id. Empty lines are skipped (counted in the
-summary); lines over --max-size bytes are errors.
+RUNID-LINENUMBER for every other line, JSON or not: such a line never
+shares its message-id, by which consumers drop duplicates. Empty lines are
+skipped (counted in the summary); lines over --max-size bytes are errors.
 
 With --queue the queue is declared durable, with a dead-letter queue Q.dead
 (see hms-recv); --no-declare uses an existing queue as it is. A queue or
