@@ -20,16 +20,8 @@ type Recv struct {
 // Recv registers hms-recv's metrics, read from st at each scrape, and
 // makes /healthz follow st.Connected.
 func (r *Registry) Recv(st *amqprecv.Stats) *Recv {
-	r.connected = st.Connected.Load
-	stats := statCollector{
-		r.counter("messages_received_total", "Messages delivered by the broker (redeliveries included).", st.Delivered.Load),
-		r.counter("reconnects_total", "Connections to the broker established again after one was lost.", st.Reconnects.Load),
-		r.gauge("connected", "1 while consuming on an open connection to the broker, else 0.", boolGauge(st.Connected.Load)),
-		// amqp-cluster: the current broker node (broker_node_info{node})
-		// and the time the broker blocked the connection
-		// (blocked_seconds_total) come from amqprecv.Stats with the cluster
-		// work; export them here.
-	}
+	stats := r.connection(st.Reconnects.Load, st.Connected.Load)
+	stats = append(stats, r.counter("messages_received_total", "Messages delivered by the broker (redeliveries included).", st.Delivered.Load))
 	stats = append(stats, r.outcomes("messages_total",
 		"Messages settled, by outcome: acked once handled, requeued for another try, dead-lettered, "+
 			"or ack_lost (handled, but the connection went before the ack: the broker delivers them again).",
@@ -65,18 +57,12 @@ func (m *Recv) Batch(n int) { m.batches.Observe(float64(n)) }
 // Send registers hms-send's metrics, read from st (the publisher) and fs
 // (the lines) at each scrape, and makes /healthz follow st.Connected.
 func (r *Registry) Send(st *amqpsend.Stats, fs *amqpsend.FeedStats) {
-	r.connected = st.Connected.Load
-	stats := statCollector{
+	stats := append(r.connection(st.Reconnects.Load, st.Connected.Load),
 		r.counter("messages_published_total", "Messages published, each publishing again after a reconnect included.", st.Published.Load),
 		r.counter("messages_republished_total", "Messages published again because a lost connection took their confirms.", st.Republished.Load),
 		r.counter("lines_rejected_total", "Lines not sent because they are longer than the size limit.", fs.Rejected.Load),
 		r.counter("lines_skipped_total", "Empty lines, skipped.", fs.Skipped.Load),
-		r.counter("reconnects_total", "Connections to the broker established again after one was lost.", st.Reconnects.Load),
-		r.gauge("connected", "1 while a channel to the broker is open, else 0.", boolGauge(st.Connected.Load)),
-		// amqp-cluster: the current broker node (broker_node_info{node})
-		// and the time the broker blocked publishing (blocked_seconds_total)
-		// come from amqpsend.Stats with the cluster work; export them here.
-	}
+	)
 	stats = append(stats, r.outcomes("messages_total",
 		"Messages settled, by outcome: confirmed by the broker, nacked (refused), returned (unroutable), "+
 			"or not_sent (not confirmed when hms-send stopped or gave up).",
@@ -86,4 +72,18 @@ func (r *Registry) Send(st *amqpsend.Stats, fs *amqpsend.FeedStats) {
 		outcome{"not_sent", fs.NotSent.Load},
 	)...)
 	r.reg.MustRegister(stats)
+}
+
+// connection is what both programs say about their connection to the
+// broker, and makes /healthz follow connected.
+func (r *Registry) connection(reconnects func() int64, connected func() bool) statCollector {
+	r.connected = connected
+	return statCollector{
+		r.counter("reconnects_total", "Connections to the broker established again after one was lost.", reconnects),
+		r.gauge("connected", "1 while connected to the broker (a channel open), else 0.", boolGauge(connected)),
+		// amqp-cluster: the current broker node (broker_node_info{node})
+		// and the time the broker blocked the connection
+		// (blocked_seconds_total) come from the Stats with the cluster
+		// work; they go here, for both programs.
+	}
 }
