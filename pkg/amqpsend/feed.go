@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/hms-toolkit/hms/pkg/lines"
 )
 
 // Feed is a stream of lines to publish, one message each: what hms-send
@@ -39,7 +41,7 @@ type FeedStats struct {
 	Skipped  atomic.Int64 // empty
 	Unsent   atomic.Int64 // read but never published (the run stopped or gave up)
 	NotSent  atomic.Int64 // failed with ErrNotSent: published and not confirmed, or never published
-	EOF      atomic.Bool  // the input was read to its end
+	EOF      atomic.Bool  // every line of the input was taken: its end was read
 }
 
 // Result is what a feed did, and why it ended.
@@ -108,20 +110,26 @@ func (p *Publisher) Publish(ctx, work context.Context, f Feed, stats *FeedStats)
 	res.Confirmed = p.Stats.Confirmed.Load()
 	res.Republished, res.Reconnects = p.Stats.Republished.Load(), p.Stats.Reconnects.Load()
 	res.LastRead = max(res.LastRead, p.Stats.LastLine.Load())
+	res.InputDone = stats.EOF.Load()
 	res.Stopped = ctx.Err() != nil && !(res.InputDone && stats.NotSent.Load() == 0)
 	return res
 }
 
-// feedRun is one Publish: a reader goroutine, a forwarder that stops
-// handing lines to the publisher at the first cancellation, and the
-// publisher's Run.
+// feedRun is one Publish: a lines.Feed reads the input in the background,
+// a forwarder hands its lines to the publisher's Run until the first
+// cancellation, and Run publishes them.
 type feedRun struct {
-	p      *Publisher
-	f      Feed
-	st     *FeedStats
-	res    *Result
-	failed *bufio.Writer
+	p        *Publisher
+	f        Feed
+	st       *FeedStats
+	res      *Result
+	failed   *bufio.Writer
+	idPrefix string
+	held     *Message // a line the forwarder took but could not hand over
 }
+
+// queueBytes bounds the lines read ahead of the publisher.
+const queueBytes = 1 << 20
 
 func (r *feedRun) run(ctx, work context.Context) {
 	runID := r.f.RunID
@@ -130,104 +138,98 @@ func (r *feedRun) run(ctx, work context.Context) {
 		rand.Read(b[:])
 		runID = hex.EncodeToString(b[:])
 	}
-	lines := make(chan Message, 4096)
-	readErr := make(chan error, 1)
-	go func() {
-		err := ReadLines(r.f.In, r.f.MaxSize, runID+"-", lines, r.badLine, ctx.Done())
-		r.st.EOF.Store(err == nil)
-		readErr <- err
-	}()
+	r.idPrefix = runID + "-"
+	maxSize := r.f.MaxSize
+	if maxSize <= 0 {
+		maxSize = MaxSize
+	}
+	in := lines.NewFeed(lines.NewReader(r.f.In, maxSize), queueBytes)
+	defer in.Close() // a read still blocked on the input ends with the process
 	pub := make(chan Message)
-	held := make(chan Message, 1) // a line the forwarder took but could not hand over
 	runDone, fwdDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(fwdDone)
-		forward(lines, pub, held, ctx.Done(), runDone)
+		r.forward(ctx, in, pub, runDone)
 	}()
 	runErr := r.p.Run(work, pub, r.fail)
 	close(runDone)
 	<-fwdDone
-	select {
-	case m := <-held:
-		r.unsent(m)
-	default:
+	if r.held != nil {
+		r.unsent(*r.held)
 	}
 	switch {
 	case ctx.Err() != nil || work.Err() != nil:
-		// Stopped: what was read and not published goes to Failed; the
-		// reader may be blocked on its input, so don't wait for it.
-		select {
-		case err := <-readErr:
-			r.readEnded(err)
-		default:
-		}
-		r.drain(lines)
+		// Stopped: what was read and not published goes to Failed, without
+		// waiting for more input.
+		stopped, cancel := context.WithCancel(context.Background())
+		cancel()
+		r.rest(stopped, in)
 	case runErr != nil:
 		r.res.PublishErr = runErr
-		if r.failed == nil {
-			return // exit now, even if the input never ends
+		if r.failed != nil {
+			// Gave up: the rest of the input goes to Failed, for a rerun.
+			r.rest(context.Background(), in)
 		}
-		// Gave up: the rest of the input goes to Failed, for a rerun.
-		for m := range lines {
-			r.unsent(m)
-		}
-		r.readEnded(<-readErr)
-	default:
-		r.readEnded(<-readErr)
+		// Else exit now, even if the input never ends.
 	}
 }
 
-// readEnded takes the reader's result.
-func (r *feedRun) readEnded(err error) {
-	switch {
-	case err == nil:
-		r.res.InputDone = true
-	case !errors.Is(err, errStopped):
-		r.res.ReadErr = err
-	}
-}
-
-// forward hands the lines from in to out until in is closed, stop is
-// closed (a signal: the lines still in in are not taken) or the publisher
-// is gone (runDone). A line taken but not handed over goes to held. out is
-// closed on return.
-func forward(in <-chan Message, out chan<- Message, held chan<- Message, stop, runDone <-chan struct{}) {
+// forward hands the lines of in to out as messages until the end of the
+// input, ctx is done (a signal: the lines still queued in in are not
+// taken) or the publisher is gone (runDone). A line taken but not handed
+// over is held. out is closed on return.
+func (r *feedRun) forward(ctx context.Context, in *lines.Feed, out chan<- Message, runDone <-chan struct{}) {
 	defer close(out)
 	for {
+		m, ok := r.next(ctx, in)
+		if !ok {
+			return
+		}
 		select {
-		case m, ok := <-in:
-			if !ok {
-				return
-			}
-			select {
-			case out <- m:
-			case <-stop:
-				held <- m
-				return
-			case <-runDone:
-				held <- m
-				return
-			}
-		case <-stop:
+		case out <- m:
+		case <-ctx.Done():
+			r.held = &m
 			return
 		case <-runDone:
+			r.held = &m
 			return
 		}
 	}
 }
 
-// drain takes the lines already read and not published, without waiting.
-func (r *feedRun) drain(lines <-chan Message) {
+// next returns the next line of in to publish, waiting until ctx is done;
+// ok is false at the end of the input (then EOF or ReadErr is set) or when
+// ctx is done. Lines that are not sent are reported on the way.
+func (r *feedRun) next(ctx context.Context, in *lines.Feed) (m Message, ok bool) {
 	for {
-		select {
-		case m, ok := <-lines:
-			if !ok {
-				return
+		l, err := in.Next(ctx)
+		switch {
+		case err == io.EOF:
+			r.st.EOF.Store(true)
+			return m, false
+		case err != nil:
+			if ctx.Err() == nil && !errors.Is(err, lines.ErrClosed) {
+				r.res.ReadErr = err
 			}
-			r.unsent(m)
-		default:
+			return m, false
+		}
+		m, lerr := LineMessage(l, r.idPrefix)
+		if lerr == nil {
+			return m, true
+		}
+		r.badLine(lerr)
+	}
+}
+
+// rest takes the lines read and never published, until the end of the
+// input or until ctx is done, and fails them as not sent.
+func (r *feedRun) rest(ctx context.Context, in *lines.Feed) {
+	for {
+		m, ok := r.next(ctx, in)
+		if !ok {
 			return
 		}
+		r.unsent(m)
 	}
 }
 
@@ -256,7 +258,7 @@ func (r *feedRun) fail(m Message, err error) {
 	}
 }
 
-// badLine runs on the reader's goroutine.
+// badLine reports a line that is not sent.
 func (r *feedRun) badLine(e *LineError) {
 	if errors.Is(e, ErrEmpty) {
 		r.st.Skipped.Add(1)

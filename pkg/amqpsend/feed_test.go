@@ -4,34 +4,22 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hms-toolkit/hms/internal/testenv"
 	"github.com/hms-toolkit/hms/pkg/amqpconn"
 	"github.com/hms-toolkit/hms/pkg/amqpsend"
+	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
 
 // These tests need the test broker (testenv.AMQPURL), reached through a
-// proxy that can hold back what the broker sends: its confirms, so that
-// messages stay in flight for as long as a test wants.
+// proxy that can hold back what goes through it (faultproxy.Stall), so that
+// messages stay in flight, unconfirmed, for as long as a test wants.
 
-// stallProxy forwards to the broker; while stalled, nothing the broker
-// sends reaches the client.
-type stallProxy struct {
-	ln      net.Listener
-	target  string
-	mu      sync.Mutex
-	stalled bool
-	resume  *sync.Cond
-	conns   []net.Conn
-}
-
-func startStallProxy(t *testing.T) (*stallProxy, string) {
+func startProxy(t *testing.T) (*faultproxy.Proxy, string) {
 	testenv.Channel(t) // fails the test when no broker answers
 	u, err := url.Parse(testenv.AMQPURL())
 	if err != nil {
@@ -41,73 +29,13 @@ func startStallProxy(t *testing.T) (*stallProxy, string) {
 	if u.Port() == "" {
 		target += ":5672"
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := faultproxy.Start(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &stallProxy{ln: ln, target: target}
-	p.resume = sync.NewCond(&p.mu)
-	go p.serve()
-	t.Cleanup(p.close)
-	u.Host = ln.Addr().String()
+	t.Cleanup(func() { p.Resume(); p.Close() })
+	u.Host = p.Addr()
 	return p, u.String()
-}
-
-func (p *stallProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		b, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, b)
-		p.mu.Unlock()
-		go io.Copy(b, c)
-		go p.fromBroker(c, b)
-	}
-}
-
-func (p *stallProxy) fromBroker(c, b net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := b.Read(buf)
-		p.mu.Lock()
-		for p.stalled {
-			p.resume.Wait()
-		}
-		p.mu.Unlock()
-		if n > 0 {
-			if _, err := c.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			c.Close()
-			return
-		}
-	}
-}
-
-func (p *stallProxy) stall(on bool) {
-	p.mu.Lock()
-	p.stalled = on
-	p.mu.Unlock()
-	p.resume.Broadcast()
-}
-
-func (p *stallProxy) close() {
-	p.stall(false)
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -118,8 +46,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // publisher returns a publisher to a fresh queue through a stall proxy.
-func publisher(t *testing.T) (*amqpsend.Publisher, *stallProxy) {
-	proxy, u := startStallProxy(t)
+func publisher(t *testing.T) (*amqpsend.Publisher, *faultproxy.Proxy) {
+	proxy, u := startProxy(t)
 	p := amqpsend.New(amqpsend.Config{Conn: amqpconn.Config{URL: u}, Queue: amqpconn.Queue{Name: testenv.Queue(t)}})
 	return p, proxy
 }
@@ -167,13 +95,13 @@ func TestPublishSignalAfterTheEnd(t *testing.T) {
 	var stats amqpsend.FeedStats
 	done := publishAsync(p, ctx, context.Background(), in, &stats)
 	waitFor(t, "connected", p.Stats.Connected.Load)
-	proxy.stall(true)
+	proxy.Stall()
 	io.WriteString(w, "a\nb\nc\n")
 	w.Close()
 	waitFor(t, "the end of the input", stats.EOF.Load)
 	waitFor(t, "3 published", func() bool { return p.Stats.Published.Load() == 3 })
 	stop()
-	proxy.stall(false)
+	proxy.Resume()
 	res := (<-done).res
 	if res.Stopped || !res.InputDone || res.Confirmed != 3 || !res.AllHandled() {
 		t.Fatalf("%+v", res)
@@ -192,13 +120,13 @@ func TestPublishGraceOver(t *testing.T) {
 	done := publishAsync(p, ctx, work, in, &stats)
 	io.WriteString(w, "a\n")
 	waitFor(t, "1 confirm", func() bool { return p.Stats.Confirmed.Load() == 1 })
-	proxy.stall(true)
+	proxy.Stall()
 	io.WriteString(w, "b\nc\n")
 	waitFor(t, "3 published", func() bool { return p.Stats.Published.Load() == 3 })
 	stop()
 	cut()
 	waitFor(t, "2 not sent", func() bool { return stats.NotSent.Load() == 2 })
-	proxy.stall(false)
+	proxy.Resume()
 	r := <-done
 	res := r.res
 	if !res.Stopped || res.InputDone || res.Confirmed != 1 || res.Failed != 2 || res.FirstNotSent != 2 || res.LastRead != 3 || r.failed != "b\nc\n" {

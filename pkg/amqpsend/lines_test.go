@@ -1,7 +1,9 @@
 package amqpsend
 
 import (
+	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -15,59 +17,39 @@ func env(id string) string {
 		strings.Repeat("ab", 32) + `"}`
 }
 
-func TestReadLines(t *testing.T) {
-	in := "a\n\n" + strings.Repeat("x", 200) + "\n" + strings.Repeat("y", 201) + "\n" + env("e-1") + "\nlast"
-	out := make(chan Message, 100)
-	var bad []*LineError
-	if err := ReadLines(strings.NewReader(in), 300, "p-", out, func(e *LineError) { bad = append(bad, e) }, nil); err != nil {
-		t.Fatal(err)
-	}
+func TestLineMessage(t *testing.T) {
+	in := "a\n\n" + strings.Repeat("x", 300) + "\n" + strings.Repeat("y", 301) + "\n" + env("e-1") + "\nlast"
+	feed := lines.NewFeed(lines.NewReader(strings.NewReader(in), 300), 1<<20)
+	defer feed.Close()
 	var got []string
-	for m := range out {
+	var bad []*LineError
+	for {
+		l, err := feed.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, lerr := LineMessage(l, "p-")
+		if lerr != nil {
+			bad = append(bad, lerr)
+			continue
+		}
 		got = append(got, m.MessageID+"="+string(m.Body[:min(len(m.Body), 4)]))
 	}
-	want := "p-1=a p-3=xxxx p-4=yyyy e-1={\"id p-6=last"
+	want := "p-1=a p-3=xxxx e-1={\"id p-6=last"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("got %q, want %q", strings.Join(got, " "), want)
 	}
-	if len(bad) != 1 || bad[0].Line != 2 || !errors.Is(bad[0], ErrEmpty) {
+	if len(bad) != 2 || bad[0].Line != 2 || !errors.Is(bad[0], ErrEmpty) || bad[1].Line != 4 {
 		t.Fatalf("bad = %v", bad)
 	}
-}
-
-func TestReadLinesLong(t *testing.T) {
-	// Lines much longer than a read, at and over the limit.
-	const max = 1 << 20
-	in := strings.Repeat("a", max) + "\n" + strings.Repeat("b", max+1) + "\nok\n" + strings.Repeat("c", max+1)
-	out := make(chan Message, 10)
-	var bad []*LineError
-	if err := ReadLines(strings.NewReader(in), max, "", out, func(e *LineError) { bad = append(bad, e) }, nil); err != nil {
-		t.Fatal(err)
+	if _, ok := errors.AsType[*lines.TooLongError](bad[1]); !ok {
+		t.Fatalf("%v is not a *lines.TooLongError", bad[1])
 	}
-	var lens []int
-	for m := range out {
-		lens = append(lens, len(m.Body))
-	}
-	if len(lens) != 2 || lens[0] != max || lens[1] != 2 || len(bad) != 2 || bad[0].Line != 2 || bad[1].Line != 4 {
-		t.Fatalf("lens %v bad %v", lens, bad)
-	}
-	if _, ok := errors.AsType[*lines.TooLongError](bad[0]); !ok {
-		t.Fatalf("%v is not a *lines.TooLongError", bad[0])
-	}
-	if got, want := bad[0].Error(), "line 2: longer than the 1048576-byte message limit: not sent"; got != want {
+	if got, want := bad[1].Error(), "line 4: longer than the 300-byte message limit: not sent"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
-	}
-}
-
-func TestReadLinesStops(t *testing.T) {
-	out := make(chan Message) // nobody reads it
-	done := make(chan struct{})
-	close(done)
-	if err := ReadLines(strings.NewReader("a\nb\n"), 10, "", out, nil, done); err != errStopped {
-		t.Fatal(err)
-	}
-	if _, ok := <-out; ok {
-		t.Fatal("a line came after done")
 	}
 }
 
