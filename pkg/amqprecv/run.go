@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 	"unicode/utf8"
@@ -95,6 +96,13 @@ func toJSON(d *Delivery) JSONMessage {
 		m.Headers = map[string]any(d.Headers)
 	}
 	return m
+}
+
+// Summary is the one line that says what a run did in elapsed.
+func (s *Stats) Summary(elapsed time.Duration) string {
+	return fmt.Sprintf("acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s",
+		s.Acked.Load(), s.DeadLettered.Load(), s.Requeued.Load(), s.Lost.Load(), s.Reconnects.Load(),
+		float64(s.Acked.Load())/elapsed.Seconds())
 }
 
 // stopper tracks the stop conditions shared by both modes.

@@ -149,9 +149,7 @@ func run(c *cli.Context) error {
 	stopProgress()
 	cons.Close()
 	if c.Bool("verbose") {
-		fmt.Fprintf(c.App.ErrWriter, "hms-recv: acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s\n",
-			st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), st.Lost.Load(), st.Reconnects.Load(),
-			float64(st.Acked.Load())/time.Since(start).Seconds())
+		fmt.Fprintf(c.App.ErrWriter, "hms-recv: %s\n", st.Summary(time.Since(start)))
 	}
 	return exitError(ctx, err, st)
 }
