@@ -24,7 +24,14 @@ type Options struct {
 	// OnBatch, when set, is told the size of each batch: the messages acked
 	// at once (ToWriter) or given to one run of the command (ToCommand).
 	OnBatch func(n int)
+	// Reason, when set, turns why a message cannot be handled (ErrNewline,
+	// or Check's error) into the reason it is dead-lettered with; nil:
+	// the error's text. The caller may say what its user can do about it.
+	Reason func(err error) string
 }
+
+// ErrNewline is why a body with a newline has no line (without JSON).
+var ErrNewline = errors.New("the body contains a newline")
 
 // drainGrace is how long Drain waits, once the broker says the queue has
 // nothing ready, for deliveries that may still be on their way.
@@ -39,7 +46,7 @@ const flowWait = 2 * time.Millisecond
 func Line(d *Delivery, asJSON bool) ([]byte, error) {
 	if !asJSON {
 		if bytes.IndexByte(d.Body, '\n') >= 0 {
-			return nil, errors.New("the body contains a newline (use --format json to receive such messages)")
+			return nil, ErrNewline
 		}
 		return d.Body, nil
 	}
@@ -57,7 +64,11 @@ func (c *Consumer) lineFor(d *Delivery, opt Options) (line []byte, ok bool, err 
 	if err == nil {
 		return line, true, nil
 	}
-	if err := c.DeadLetter(d, err.Error()); err != nil && !errors.Is(err, ErrStale) {
+	reason := err.Error()
+	if opt.Reason != nil {
+		reason = opt.Reason(err)
+	}
+	if err := c.DeadLetter(d, reason); err != nil && !errors.Is(err, ErrStale) {
 		return nil, false, err
 	}
 	return nil, false, nil

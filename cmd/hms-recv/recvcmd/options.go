@@ -34,7 +34,13 @@ func options(c *cli.Context, log *slog.Logger) (*setup, error) {
 	if err := amqpcli.CheckDurations(c, "idle-timeout", "batch-wait", "backoff", "exec-timeout", "stop-grace"); err != nil {
 		return nil, err
 	}
-	s := &setup{opt: amqprecv.Options{Count: c.Int64("count"), Drain: c.Bool("drain"), IdleTimeout: c.Duration("idle-timeout")}}
+	s := &setup{opt: amqprecv.Options{Count: c.Int64("count"), Drain: c.Bool("drain"), IdleTimeout: c.Duration("idle-timeout"),
+		Reason: func(err error) string {
+			if errors.Is(err, amqprecv.ErrNewline) {
+				return err.Error() + " (use --format json to receive such messages)"
+			}
+			return err.Error()
+		}}}
 	switch c.String("format") {
 	case "lines":
 	case "json":
