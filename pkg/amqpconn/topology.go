@@ -60,11 +60,14 @@ func Declare(conn *amqp.Connection, q Queue) (deadExists bool, err error) {
 		return false, err
 	}
 	defer ch.Close()
+	// Q first: when it is refused (it exists with other arguments, e.g. a
+	// dead-letter queue X.dead consumed as Q), nothing was created; Q.dead
+	// first would leave a stray X.dead.dead behind.
+	if _, err := ch.QueueDeclare(q.Name, true, false, false, false, q.Args()); err != nil {
+		return false, declareError(q.Name, err)
+	}
 	if _, err := ch.QueueDeclare(DeadName(q.Name), true, false, false, false, nil); err != nil {
 		return false, declareError(DeadName(q.Name), err)
-	}
-	if _, err := ch.QueueDeclare(q.Name, true, false, false, false, q.Args()); err != nil {
-		return true, declareError(q.Name, err)
 	}
 	return true, nil
 }

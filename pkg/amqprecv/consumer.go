@@ -46,6 +46,7 @@ type Stats struct {
 	Requeued     atomic.Int64
 	Lost         atomic.Int64 // handled, but the ack could not be sent: will come again
 	Reconnects   atomic.Int64
+	Connected    atomic.Bool // consuming on an open channel
 }
 
 // ErrStale is returned when settling a delivery received on a connection
@@ -157,6 +158,7 @@ func (c *Consumer) open() error {
 	}
 	c.ch, c.deliveries, c.deadExists = ch, ds, dead
 	c.gen++
+	c.Stats.Connected.Store(true)
 	return nil
 }
 
@@ -165,6 +167,7 @@ func (c *Consumer) disconnect() {
 		c.conn.CloseDeadline(time.Now().Add(closeTimeout))
 	}
 	c.conn, c.ch, c.deliveries, c.pub = nil, nil, nil, nil
+	c.Stats.Connected.Store(false)
 }
 
 // Close closes the connection: the broker requeues whatever was not acked.

@@ -53,9 +53,12 @@ type Stats struct {
 	Published   atomic.Int64 // publish calls, re-publishing included
 	Confirmed   atomic.Int64 // acked by the broker (and not returned)
 	Failed      atomic.Int64 // reported through the fail callback
+	Nacked      atomic.Int64 // refused by the broker (counted in Failed too)
+	Returned    atomic.Int64 // unroutable (counted in Failed too)
 	Republished atomic.Int64
 	Reconnects  atomic.Int64
 	LastLine    atomic.Int64 // Line of the last message taken from the input
+	Connected   atomic.Bool  // a channel to the broker is open
 }
 
 // ErrGaveUp is wrapped by Run's error when the connection could not be
@@ -105,13 +108,14 @@ func New(cfg Config) *Publisher {
 	return &Publisher{cfg: cfg}
 }
 
-// Run publishes every message from in until in is closed (or ctx is done,
-// which stops reading in), and returns once each published message is
-// confirmed or failed. fail is called, from Run's goroutine, for each
-// message that was not confirmed: unroutable, refused by the broker, or
-// still unconfirmed when Run gave up (then with an error wrapping
-// ErrNotSent). When Run gives up it returns the reason at once, without
-// reading the rest of in: that is the caller's to decide.
+// Run publishes every message from in until in is closed, and returns once
+// each published message is confirmed or failed. fail is called, from
+// Run's goroutine, for each message that was not confirmed: unroutable,
+// refused by the broker, or still unconfirmed when Run gave up (then with
+// an error wrapping ErrNotSent). When Run gives up it returns the reason at
+// once, without reading the rest of in: that is the caller's to decide.
+// ctx cuts Run short: once it is done, Run gives up with ctx's cause. To
+// stop gracefully, close in, and let ctx bound the wait for the confirms.
 func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Message, error)) error {
 	defer p.disconnect()
 	var (
@@ -228,11 +232,7 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 			}
 			lost(err)
 		case <-done:
-			// Stop reading; finish what is in flight.
-			done = nil
-			if inOpen {
-				inOpen = false
-			}
+			return giveUp(context.Cause(ctx))
 		}
 	}
 	return nil
@@ -249,9 +249,11 @@ func (p *Publisher) settle(inflight []pending, c amqp.Confirmation, fail func(Me
 	switch {
 	case !c.Ack:
 		p.Stats.Failed.Add(1)
+		p.Stats.Nacked.Add(1)
 		fail(q.m, errors.New("refused by the broker (nack): the queue may be full (x-overflow reject-publish) or unavailable"))
 	case q.returned != "":
 		p.Stats.Failed.Add(1)
+		p.Stats.Returned.Add(1)
 		fail(q.m, errors.New(q.returned))
 	default:
 		p.Stats.Confirmed.Add(1)
@@ -397,6 +399,7 @@ func (p *Publisher) open() error {
 	p.closed = ch.NotifyClose(make(chan *amqp.Error, 1))
 	p.ch = ch
 	p.tag = 0
+	p.Stats.Connected.Store(true)
 	return nil
 }
 
@@ -406,6 +409,7 @@ func (p *Publisher) disconnect() {
 	}
 	p.conn, p.ch = nil, nil
 	p.confirms, p.returns, p.closed = nil, nil, nil
+	p.Stats.Connected.Store(false)
 }
 
 // closeTimeout bounds the wait for the broker's close-ok: a half-dead
