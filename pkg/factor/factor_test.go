@@ -247,63 +247,6 @@ func randomPrime(r *rand.Rand, b int) *big.Int {
 	}
 }
 
-func TestAgreesWithGNUFactor128(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	var ns []*big.Int
-	var in strings.Builder
-	for b := 65; b <= 128; b++ {
-		for i := 0; i < 5; i++ {
-			// small and medium known primes (rho finds each in ~sqrt(p)
-			// steps) times one large prime that fills the remaining bits.
-			n := big.NewInt(1)
-			for n.BitLen() < b-40 {
-				n.Mul(n, randomPrime(r, 2+r.IntN(31)))
-			}
-			rest := b - n.BitLen()
-			if rest >= 2 {
-				n.Mul(n, randomPrime(r, rest))
-			}
-			if n.BitLen() > 128 || n.BitLen() <= 64 {
-				continue
-			}
-			ns = append(ns, n)
-			in.WriteString(n.String())
-			in.WriteByte('\n')
-		}
-	}
-	// Squares and cubes of large primes, products of ~40-bit primes.
-	for i := 0; i < 20; i++ {
-		p := randomPrime(r, 33+r.IntN(31))
-		n := new(big.Int).Mul(p, p)
-		if i%2 == 0 && new(big.Int).Mul(n, p).BitLen() <= 128 {
-			n.Mul(n, p)
-		}
-		n.Mul(n, randomPrime(r, 40))
-		if n.BitLen() > 128 {
-			continue
-		}
-		ns = append(ns, n)
-		in.WriteString(n.String() + "\n")
-	}
-	if len(ns) < 300 {
-		t.Fatalf("only %d test numbers", len(ns))
-	}
-	want := gnuFactor(t, in.String())
-	// coreutils 9.1 may print numbers above 2^127 out of input order:
-	// compare number by number.
-	byN := map[string]string{}
-	for _, line := range want {
-		k, _, _ := strings.Cut(line, ":")
-		byN[k] = line
-	}
-	for _, n := range ns {
-		got := formatFactorLine(n, factorBig(t, n))
-		if got != byN[n.String()] {
-			t.Fatalf("got %q, GNU factor says %q", got, byN[n.String()])
-		}
-	}
-}
-
 func mustBig(s string) *big.Int {
 	b, ok := new(big.Int).SetString(s, 10)
 	if !ok {
