@@ -75,6 +75,7 @@ func App() *cli.App {
 		&cli.BoolFlag{Name: "hadoop", Usage: "write Hadoop Streaming counters (reporter:counter:hms-factors,…) to stderr, and a status line (reporter:status:…) every minute while one number takes long"},
 		&cli.BoolFlag{Name: "drop-key", Usage: "drop the first token of each line when a TAB follows it (Hadoop NLineInputFormat's offset<TAB>line)"},
 		cmdutil.ProgressFlag("show the count and rate on stderr (only when stderr is a terminal)"),
+		cmdutil.VerboseFlag("print a summary on stderr: numbers written, tokens rejected, numbers given up, time taken"),
 		cmdutil.StopGraceFlag(),
 	}
 	app.Action = factors
@@ -139,10 +140,16 @@ func factors(c *cli.Context) error {
 		opt.StatusEvery = hadoopStatusEvery
 	}
 	var st factorstream.Stats
+	start := time.Now()
 	if c.NArg() == 0 {
 		st, err = factorstream.Run(ctx, c.App.Reader, stdout, stderr, opt)
 	} else {
 		st, err = factorArgs(ctx, c.Args().Slice(), stdout, stderr, opt)
+	}
+	if c.Bool("verbose") {
+		fmt.Fprintf(stderr, "hms-factors: %d %s written, %d %s rejected, %d given up; %v\n",
+			st.Numbers, cmdutil.Plural(st.Numbers, "number"), st.Invalid, cmdutil.Plural(st.Invalid, "token"),
+			st.Failed, time.Since(start).Round(time.Millisecond))
 	}
 	if c.Bool("hadoop") {
 		fmt.Fprintf(stderr, "reporter:counter:hms-factors,numbers,%d\n", st.Numbers)

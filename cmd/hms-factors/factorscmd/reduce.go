@@ -22,7 +22,7 @@ or malformed), and a key out of order (so that its lines are not together),
 are reported on stderr with their line, and the exit status is 1. A right
 line whose key is out of order is still written.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "summary", Usage: "print totals to stderr: numbers, primes, perfect numbers, the number with the most divisors"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v", "summary"}, Usage: "print totals to stderr: numbers, primes, perfect numbers, the number with the most divisors"},
 			&cli.BoolFlag{Name: "hadoop", Usage: "write Hadoop Streaming counters to stderr"},
 		},
 		Action: reduce,
@@ -36,7 +36,7 @@ func reduce(c *cli.Context) error {
 	stderr := c.App.ErrWriter
 	st, err := factorstream.Reduce(c.Context, c.App.Reader, c.App.Writer, stderr, factorstream.ReduceOptions{
 		Name:    "hms-factors reduce",
-		Summary: c.Bool("summary"),
+		Summary: c.Bool("verbose"),
 	})
 	if c.Bool("hadoop") {
 		for _, kv := range []struct {
@@ -60,7 +60,7 @@ func reduce(c *cli.Context) error {
 		return cmdutil.Stopped(c.Context, "the input from line %d on was not handled", st.ResumeLine).
 			WithHint(fmt.Sprintf("resume with: tail -n +%d INPUT | hms-factors reduce", st.ResumeLine))
 	}
-	if c.Bool("summary") {
+	if c.Bool("verbose") {
 		st.WriteSummary(stderr)
 	}
 	if st.Invalid > 0 || st.Wrong > 0 || st.OutOfOrder > 0 {
