@@ -3,10 +3,9 @@ package clilog
 import (
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
-
-	"github.com/hms-toolkit/hms/pkg/cmdutil"
 )
 
 // Progress redraws one status line on w every interval, for --progress:
@@ -15,7 +14,7 @@ import (
 // It draws nothing when w is not a terminal, so logs stay clean. The
 // returned stop clears the line.
 func Progress(w io.Writer, interval time.Duration, count func() int64, unit string, status func() string) (stop func()) {
-	if !cmdutil.IsTerminal(w) {
+	if !IsTerminal(w) {
 		return func() {}
 	}
 	quit := make(chan struct{})
@@ -40,4 +39,15 @@ func Progress(w io.Writer, interval time.Duration, count func() int64, unit stri
 		}
 	}()
 	return func() { close(quit); wg.Wait() }
+}
+
+// IsTerminal reports whether w is a terminal (a character device): progress
+// lines are drawn only there.
+func IsTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

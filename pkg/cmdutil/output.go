@@ -25,16 +25,6 @@ func CreateOutput(flag, path string, stdin io.Reader) (*os.File, error) {
 	return f, nil
 }
 
-// IsTerminal reports whether w is a terminal (a character device).
-func IsTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // Plural is word, with an "s" unless n is 1: "1 line", "2 lines".
 func Plural[N ~int | ~int64](n N, word string) string {
 	if n == 1 {

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hms-toolkit/hms/pkg/clilog"
-	"github.com/hms-toolkit/hms/pkg/cmdutil"
 )
 
 // console writes hms-store's messages to stderr: whole lines, one write
@@ -26,7 +25,7 @@ type console struct {
 
 func newConsole(c *cli.Context) *console {
 	return &console{w: c.App.ErrWriter, name: c.App.Name,
-		progress: c.Bool("progress") && cmdutil.IsTerminal(c.App.ErrWriter)}
+		progress: c.Bool("progress") && clilog.IsTerminal(c.App.ErrWriter)}
 }
 
 // printf writes "hms-store: " and the message as one line.
