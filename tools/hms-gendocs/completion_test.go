@@ -70,8 +70,9 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"hms-sign", "k"}, []string{"keygen"}},
 		{[]string{"hms-sign", "keygen", "--o"}, []string{"--origin", "--out"}},
 		{[]string{"hms-factors", "r"}, []string{"reduce"}},
-		{[]string{"hms-factors", "--format", "json", "-"}, []string{"--drop-key", "--format", "--hadoop", "--help",
-			"--progress", "--skip-invalid", "--version", "--workers", "-V", "-f", "-h", "-w"}},
+		{[]string{"hms-factors", "--format", "json", "--d"}, []string{"--deadline", "--drop-key"}},
+		{[]string{"hms-factors", "-w", "2", "-"}, []string{"--deadline", "--drop-key", "--format", "--hadoop", "--help",
+			"--progress", "--skip-invalid", "--stop-grace", "--verbose", "--version", "--workers", "-V", "-f", "-h", "-v", "-w"}},
 		{[]string{"hms-factors", "12", "-"}, nil}, // flags end at the first argument
 		{[]string{"hms-factors", "reduce", "--s"}, []string{"--summary"}},
 		{[]string{"hms-send", "--q"}, []string{"--queue", "--quorum"}},
