@@ -4,9 +4,11 @@
 package amqpcli
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -58,7 +60,9 @@ func CheckDurations(c *cli.Context, names ...string) error {
 // Flags are the connection, queue-declaration and logging flags.
 func Flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "url", EnvVars: []string{"AMQP_URL"}, Value: amqpconn.DefaultURL, Usage: "broker `URL`, amqp:// or amqps:// (password: prefer AMQP_URL)"},
+		&cli.GenericFlag{Name: "url", Value: &urlList{}, DefaultText: "$AMQP_URL, else " + amqpconn.DefaultURL,
+			Usage: "broker `URL`, amqp:// or amqps://; repeat it for the nodes of a cluster (passwords: prefer AMQP_URL or --url-file)"},
+		&cli.StringFlag{Name: "url-file", Usage: "read the broker URLs from `FILE` (separated by spaces or newlines; # starts a comment)"},
 		&cli.StringFlag{Name: "ca", Usage: "CA certificates (PEM `FILE`) to verify an amqps broker"},
 		&cli.StringFlag{Name: "cert", Usage: "client certificate (PEM `FILE`) for amqps"},
 		&cli.StringFlag{Name: "key", Usage: "client key (PEM `FILE`) for --cert"},
@@ -74,17 +78,77 @@ func Flags() []cli.Flag {
 	}
 }
 
-// Conn is the connection configuration from the flags.
-func Conn(c *cli.Context) amqpconn.Config {
+// Conn is the connection configuration from the flags, checked (URLs and
+// TLS files) without connecting.
+func Conn(c *cli.Context) (amqpconn.Config, error) {
 	name := c.String("name")
 	if name == "" {
 		host, _ := os.Hostname()
 		name = fmt.Sprintf("%s@%s[%d]", c.App.Name, host, os.Getpid())
 	}
-	return amqpconn.Config{
-		URL: c.String("url"), CAFile: c.String("ca"), CertFile: c.String("cert"), KeyFile: c.String("key"),
+	urls, err := URLs(c)
+	if err != nil {
+		return amqpconn.Config{}, err
+	}
+	cfg := amqpconn.Config{
+		URLs: urls, CAFile: c.String("ca"), CertFile: c.String("cert"), KeyFile: c.String("key"),
 		Heartbeat: c.Duration("heartbeat"), Name: name,
 	}
+	if err := cfg.Check(); err != nil {
+		return cfg, Fatal(err)
+	}
+	return cfg, nil
+}
+
+// URLs are the broker nodes: every --url, else those in --url-file, else
+// those in $AMQP_URL (separated by spaces), else none (the default URL).
+func URLs(c *cli.Context) ([]string, error) {
+	switch file := c.String("url-file"); {
+	case c.IsSet("url") && file != "":
+		return nil, cmdutil.UsageErrorf(c, "--url and --url-file exclude each other")
+	case c.IsSet("url"):
+		return *c.Generic("url").(*urlList), nil
+	case file != "":
+		return readURLs(file)
+	}
+	return strings.Fields(os.Getenv("AMQP_URL")), nil
+}
+
+func readURLs(file string) ([]string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, cmdutil.Fatalf("--url-file: %v", err)
+	}
+	var urls []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		urls = append(urls, strings.Fields(line)...)
+	}
+	if len(urls) == 0 {
+		return nil, cmdutil.Fatalf("--url-file %s: no URL in it", file)
+	}
+	return urls, nil
+}
+
+// urlList is the value of --url: every occurrence adds its URLs (one, or
+// several separated by spaces). Unlike a string slice flag, it does not
+// split on commas, which a password may contain.
+type urlList []string
+
+func (u *urlList) Set(v string) error {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return errors.New("empty URL")
+	}
+	*u = append(*u, f...)
+	return nil
+}
+
+func (u *urlList) String() string {
+	if u == nil {
+		return ""
+	}
+	return strings.Join(*u, " ")
 }
 
 // Queue is the queue named q with the declaration flags.
@@ -103,6 +167,26 @@ func Logger(c *cli.Context) (*slog.Logger, error) {
 		return nil, cmdutil.Fatalf("%v", err)
 	}
 	return log, nil
+}
+
+// BlockedNow is what --progress adds while the broker blocks publishing
+// (flow control): ", blocked by the broker for 12s (low on memory)".
+func BlockedNow(st *amqpconn.Stats) string {
+	since, reason, ok := st.BlockedNow()
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(", blocked by the broker for %s (%s)", time.Since(since).Round(time.Second), reason)
+}
+
+// BlockedTotal is what a summary adds when the broker blocked publishing:
+// "; blocked 12.3s by the broker (flow control)".
+func BlockedTotal(st *amqpconn.Stats) string {
+	d := st.Blocked()
+	if d == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; blocked %s by the broker (flow control)", d.Round(100*time.Millisecond))
 }
 
 // Fatal is err as an exit-status-2 error, with the hint it carries.

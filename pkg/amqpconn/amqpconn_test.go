@@ -11,13 +11,13 @@ func TestCheck(t *testing.T) {
 		want string // "" for valid
 	}{
 		{Config{}, ""},
-		{Config{URL: "amqp://u:p@h:5672/v"}, ""},
-		{Config{URL: "http://h/"}, "invalid AMQP URL http://h/"},
-		{Config{URL: "amqp://u:secret@h:bad/"}, "invalid AMQP URL amqp://u:xxxxx@h:bad/"},
-		{Config{URL: "amqp://h/", CAFile: "ca.pem"}, "--ca, --cert and --key need an amqps:// URL"},
-		{Config{URL: "amqps://h/", CAFile: "/no/such/ca.pem"}, "--ca: open /no/such/ca.pem"},
-		{Config{URL: "amqps://h/", CertFile: "c.pem"}, "--cert and --key go together"},
-		{Config{URL: "amqps://h/"}, ""},
+		{Config{URLs: []string{"amqp://u:p@h:5672/v"}}, ""},
+		{Config{URLs: []string{"http://h/"}}, "invalid AMQP URL http://h/"},
+		{Config{URLs: []string{"amqp://u:secret@h:bad/"}}, "invalid AMQP URL amqp://u:xxxxx@h:bad/"},
+		{Config{URLs: []string{"amqp://h/"}, CAFile: "ca.pem"}, "--ca, --cert and --key need an amqps:// URL"},
+		{Config{URLs: []string{"amqps://h/"}, CAFile: "/no/such/ca.pem"}, "--ca: open /no/such/ca.pem"},
+		{Config{URLs: []string{"amqps://h/"}, CertFile: "c.pem"}, "--cert and --key go together"},
+		{Config{URLs: []string{"amqps://h/"}}, ""},
 	} {
 		err := tc.cfg.Check()
 		switch {

@@ -152,11 +152,11 @@ func run(c *cli.Context) error {
 		prefetch = int(opt.Count) // don't take messages only to hand them back
 	}
 	cfg := amqprecv.Config{
-		Conn: amqpcli.Conn(c), Queue: amqpcli.Queue(c, q), Prefetch: prefetch,
+		Queue: amqpcli.Queue(c, q), Prefetch: prefetch,
 		RetryFor: c.Duration("retry-for"), Log: log,
 	}
-	if err := cfg.Conn.Check(); err != nil {
-		return amqpcli.Fatal(err)
+	if cfg.Conn, err = amqpcli.Conn(c); err != nil {
+		return err
 	}
 
 	ctx := c.Context
@@ -174,7 +174,7 @@ func run(c *cli.Context) error {
 	stopProgress := func() {}
 	if c.Bool("progress") {
 		stopProgress = clilog.Progress(stderr, 500*time.Millisecond, st.Acked.Load, "msg", func() string {
-			return fmt.Sprintf("hms-recv: acked %d, dead-lettered %d, requeued %d", st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load())
+			return fmt.Sprintf("hms-recv: acked %d, dead-lettered %d, requeued %d%s", st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), amqpcli.BlockedNow(&st.Stats))
 		})
 	}
 	start := time.Now()
@@ -191,9 +191,9 @@ func run(c *cli.Context) error {
 	cons.Close()
 	if c.Bool("verbose") {
 		el := time.Since(start)
-		fmt.Fprintf(stderr, "hms-recv: acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s\n",
+		fmt.Fprintf(stderr, "hms-recv: acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s%s\n",
 			st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), st.Lost.Load(), st.Reconnects.Load(),
-			float64(st.Acked.Load())/el.Seconds())
+			float64(st.Acked.Load())/el.Seconds(), amqpcli.BlockedTotal(&st.Stats))
 	}
 	switch {
 	case cmdutil.IsBrokenPipe(err):

@@ -82,7 +82,6 @@ func run(c *cli.Context) error {
 		return err
 	}
 	cfg := amqpsend.Config{
-		Conn:        amqpcli.Conn(c),
 		Exchange:    c.String("exchange"),
 		RoutingKey:  c.String("routing-key"),
 		Window:      c.Int("window"),
@@ -129,8 +128,8 @@ func run(c *cli.Context) error {
 		}
 		cfg.Headers[k] = v
 	}
-	if err := cfg.Conn.Check(); err != nil {
-		return amqpcli.Fatal(err)
+	if cfg.Conn, err = amqpcli.Conn(c); err != nil {
+		return err
 	}
 
 	var failed *bufio.Writer
@@ -192,7 +191,7 @@ func run(c *cli.Context) error {
 	stopProgress := func() {}
 	if c.Bool("progress") {
 		stopProgress = clilog.Progress(stderr, 500*time.Millisecond, p.Stats.Confirmed.Load, "msg", func() string {
-			return fmt.Sprintf("hms-send: read %d, confirmed %d", p.Stats.Read.Load(), p.Stats.Confirmed.Load())
+			return fmt.Sprintf("hms-send: read %d, confirmed %d%s", p.Stats.Read.Load(), p.Stats.Confirmed.Load(), amqpcli.BlockedNow(&p.Stats.Stats))
 		})
 	}
 	start := time.Now()
@@ -235,9 +234,9 @@ func run(c *cli.Context) error {
 	}
 	el := time.Since(start)
 	skipped, rejected := skippedN.Load(), rejectedN.Load()
-	summary := fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s",
+	summary := fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s%s",
 		p.Stats.Read.Load()+unsent+rejected+skipped, p.Stats.Confirmed.Load(), failedN, rejected, skipped,
-		p.Stats.Republished.Load(), p.Stats.Reconnects.Load(), float64(p.Stats.Confirmed.Load())/el.Seconds())
+		p.Stats.Republished.Load(), p.Stats.Reconnects.Load(), float64(p.Stats.Confirmed.Load())/el.Seconds(), amqpcli.BlockedTotal(&p.Stats.Stats))
 	notAll := failedN > 0 || rejected > 0 || runErr != nil || rerr != nil
 	if notAll || c.Bool("verbose") {
 		fmt.Fprintf(stderr, "hms-send: %s\n", summary)

@@ -1,0 +1,291 @@
+package amqpconn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hms-toolkit/hms/pkg/faultproxy"
+)
+
+// brokerURL is the RabbitMQ the tests use (HMS_TEST_AMQP_URL overrides).
+func brokerURL() string {
+	if u := os.Getenv("HMS_TEST_AMQP_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+// proxied returns a proxy to the test broker and the broker URL through it.
+func proxied(t *testing.T) (*faultproxy.Proxy, string) {
+	u, err := url.Parse(brokerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host += ":5672"
+	}
+	p, err := faultproxy.Start(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	u.Host = p.Addr()
+	return p, u.String()
+}
+
+// refusedURL is an AMQP URL on a port nothing listens on.
+func refusedURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "amqp://guest:guest@" + addr + "/"
+}
+
+// hangUpURL is an AMQP URL whose listener accepts every connection and
+// closes it at once (a node shutting down); accepts counts them.
+func hangUpURL(t *testing.T, accepts *atomic.Int64) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepts.Add(1)
+			c.Close()
+		}
+	}()
+	return "amqp://guest:guest@" + ln.Addr().String() + "/"
+}
+
+// syncBuffer is a log destination safe for the dialer's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newDialer(t *testing.T, retryFor time.Duration, urls ...string) (*Dialer, *Stats, *syncBuffer) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	st := &Stats{}
+	return NewDialer(Config{URLs: urls, Timeout: 5 * time.Second}, retryFor, log, st), st, &logs
+}
+
+func noSetup(*amqp.Connection) error { return nil }
+
+func connect(t *testing.T, d *Dialer) *Conn {
+	t.Helper()
+	c, err := d.Connect(context.Background(), noSetup)
+	if err != nil {
+		t.Fatalf("RabbitMQ is needed at %s: %v", Redact(brokerURL()), err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// After a connection is lost, the next node is tried first, in order,
+// wrapping around: the node that went away is not the first one retried.
+func TestDialerFailsOverInOrder(t *testing.T) {
+	var ps [3]*faultproxy.Proxy
+	var urls []string
+	for i := range ps {
+		p, u := proxied(t)
+		ps[i] = p
+		urls = append(urls, u)
+	}
+	d, st, logs := newDialer(t, 5*time.Second, urls...)
+	if i, u := st.Node(); i != -1 || u != "" {
+		t.Fatalf("Node before connecting: %d %q", i, u)
+	}
+	for _, want := range []int{0, 1, 2, 0} {
+		c := connect(t, d)
+		if c.Node != want {
+			t.Fatalf("connected to node %d, want %d", c.Node, want)
+		}
+		if i, u := st.Node(); i != want || u != Redact(urls[want]) {
+			t.Fatalf("Stats.Node() = %d %q, want %d", i, u, want)
+		}
+		ps[want].CutAll() // the node goes away; it would take us back at once
+		c.Close()
+	}
+	if n := st.Reconnects.Load(); n != 3 {
+		t.Fatalf("Reconnects = %d, want 3", n)
+	}
+	if strings.Contains(logs.String(), "guest:guest") {
+		t.Fatalf("password in the logs:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "node=amqp://guest:xxxxx@"+ps[2].Addr()) {
+		t.Fatalf("the logs do not name the node:\n%s", logs)
+	}
+}
+
+// Nodes that refuse connections are passed over in the same round,
+// without a wait; each is logged.
+func TestDialerSkipsDeadNodes(t *testing.T) {
+	_, good := proxied(t)
+	d, _, logs := newDialer(t, 5*time.Second, refusedURL(t), refusedURL(t), good)
+	start := time.Now()
+	c := connect(t, d)
+	if c.Node != 2 {
+		t.Fatalf("connected to node %d, want 2", c.Node)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v to get past two refusing nodes", el)
+	}
+	if n := strings.Count(logs.String(), "trying the next node"); n != 2 {
+		t.Fatalf("%d 'trying the next node' warnings, want 2:\n%s", n, logs)
+	}
+}
+
+// When no node takes the connection, the dialer waits between rounds (no
+// hammering) and gives up after RetryFor, naming each node's error.
+func TestDialerGivesUp(t *testing.T) {
+	var a, b atomic.Int64
+	u1, u2 := hangUpURL(t, &a), hangUpURL(t, &b)
+	d, _, logs := newDialer(t, 700*time.Millisecond, u1, u2)
+	start := time.Now()
+	_, err := d.Connect(context.Background(), noSetup)
+	el := time.Since(start)
+	if !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("err = %v, want ErrGaveUp", err)
+	}
+	if el < 700*time.Millisecond || el > 3*time.Second {
+		t.Fatalf("gave up after %v, want about 700ms", el)
+	}
+	for _, u := range []string{u1, u2} {
+		if !strings.Contains(err.Error(), Redact(u)) {
+			t.Errorf("error does not name %s: %v", Redact(u), err)
+		}
+	}
+	// Waits of 50-100ms, 100-200ms, 200-400ms...: a handful of rounds.
+	if a.Load() > 6 || b.Load() > 6 || a.Load() < 2 {
+		t.Fatalf("%d and %d attempts in 700ms", a.Load(), b.Load())
+	}
+	if !strings.Contains(logs.String(), "cannot connect to any of the 2 nodes, retrying") {
+		t.Fatalf("logs:\n%s", logs)
+	}
+}
+
+// With RetryFor 0 each node is tried once.
+func TestDialerNoRetry(t *testing.T) {
+	var a atomic.Int64
+	d, _, _ := newDialer(t, 0, hangUpURL(t, &a), refusedURL(t))
+	if _, err := d.Connect(context.Background(), noSetup); !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("err = %v", err)
+	}
+	if a.Load() != 1 {
+		t.Fatalf("%d attempts on node 0, want 1", a.Load())
+	}
+}
+
+// A setup error retrying cannot fix ends Connect at once: every node of a
+// cluster would answer the same.
+func TestDialerPermanentSetupError(t *testing.T) {
+	_, u1 := proxied(t)
+	p2, u2 := proxied(t)
+	d, _, _ := newDialer(t, 5*time.Second, u1, u2)
+	want := &Permanent{Err: errors.New("inequivalent arguments")}
+	_, err := d.Connect(context.Background(), func(*amqp.Connection) error { return want })
+	if !errors.Is(err, want) {
+		t.Fatalf("err = %v", err)
+	}
+	if p2.Accepted() != 0 {
+		t.Fatal("the second node was tried after a permanent setup error")
+	}
+}
+
+// A node that refuses the credentials is passed over when another remains;
+// when every node does, the error comes at once.
+func TestDialerPermanentDialError(t *testing.T) {
+	_, good := proxied(t)
+	spoil := func(raw string) string {
+		u, _ := url.Parse(raw)
+		u.User = url.UserPassword("hms-no-such-user", "wrong")
+		return u.String()
+	}
+	p1, bad1 := proxied(t)
+	d, _, _ := newDialer(t, 5*time.Second, spoil(bad1), good)
+	if c := connect(t, d); c.Node != 1 {
+		t.Fatalf("connected to node %d, want 1", c.Node)
+	}
+	p2, bad2 := proxied(t)
+	d, _, _ = newDialer(t, 5*time.Second, spoil(bad1), spoil(bad2))
+	_, err := d.Connect(context.Background(), noSetup)
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "access refused") {
+		t.Fatalf("err = %v", err)
+	}
+	// The broker answers a bad password only after a few seconds: count.
+	if p1.Accepted() != 2 || p2.Accepted() != 1 {
+		t.Fatalf("%d and %d attempts, want one per Connect", p1.Accepted(), p2.Accepted())
+	}
+}
+
+// A cancelled context ends the wait between rounds.
+func TestDialerInterrupted(t *testing.T) {
+	d, _, _ := newDialer(t, time.Minute, refusedURL(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := d.Connect(ctx, noSetup)
+	if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 6*time.Second {
+		t.Fatalf("interrupted after %v", time.Since(start))
+	}
+}
+
+func TestStatsBlocked(t *testing.T) {
+	var st Stats
+	if st.Blocked() != 0 {
+		t.Fatal("blocked before any block")
+	}
+	st.blockStart("low on memory")
+	since, reason, ok := st.BlockedNow()
+	if !ok || reason != "low on memory" || time.Since(since) > time.Minute {
+		t.Fatalf("BlockedNow = %v %q %v", since, reason, ok)
+	}
+	st.blockedAt.Store(time.Now().Add(-time.Second).UnixNano()) // began a second ago
+	d := st.blockEnd()
+	if d < time.Second || st.Blocked() != d {
+		t.Fatalf("blockEnd = %v, Blocked = %v", d, st.Blocked())
+	}
+	if _, _, ok := st.BlockedNow(); ok {
+		t.Fatal("still blocked after blockEnd")
+	}
+	if st.blockEnd() != 0 || st.Blocked() != d {
+		t.Fatal("a second blockEnd counted")
+	}
+}
