@@ -186,7 +186,12 @@ func BlockedTotal(st *amqpconn.Stats) string {
 	if d == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; blocked %s by the broker (flow control)", d.Round(100*time.Millisecond))
+	if d < time.Second {
+		d = d.Round(time.Millisecond)
+	} else {
+		d = d.Round(100 * time.Millisecond)
+	}
+	return fmt.Sprintf("; blocked %s by the broker (flow control)", d)
 }
 
 // Fatal is err as an exit-status-2 error, with the hint it carries.

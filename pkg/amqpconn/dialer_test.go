@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,50 +55,28 @@ func refusedURL(t *testing.T) string {
 	return "amqp://guest:guest@" + addr + "/"
 }
 
-// hangUpURL is an AMQP URL whose listener accepts every connection and
-// closes it at once (a node shutting down); accepts counts them.
-func hangUpURL(t *testing.T, accepts *atomic.Int64) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// hangUpURL returns an AMQP URL whose listener accepts every connection
+// and closes it at once (a node shutting down), and the listener, which
+// counts them: a proxy to a port that refuses.
+func hangUpURL(t *testing.T) (string, *faultproxy.Proxy) {
+	u, _ := url.Parse(refusedURL(t))
+	p, err := faultproxy.Start(u.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepts.Add(1)
-			c.Close()
-		}
-	}()
-	return "amqp://guest:guest@" + ln.Addr().String() + "/"
+	t.Cleanup(func() { p.Close() })
+	u.Host = p.Addr()
+	return u.String(), p
 }
 
-// syncBuffer is a log destination safe for the dialer's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newDialer(t *testing.T, retryFor time.Duration, urls ...string) (*Dialer, *Stats, *syncBuffer) {
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// newDialer returns a dialer of urls, its stats and its logs, which the
+// tests read once Connect returned (no connection here is ever blocked, so
+// the goroutine watching for blocks logs nothing).
+func newDialer(t *testing.T, retryFor time.Duration, urls ...string) (*Dialer, *Stats, *bytes.Buffer) {
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st := &Stats{}
-	return NewDialer(Config{URLs: urls, Timeout: 5 * time.Second}, retryFor, log, st), st, &logs
+	return NewDialer(Config{URLs: urls, Timeout: 5 * time.Second}, retryFor, log, st), st, logs
 }
 
 func noSetup(*amqp.Connection) error { return nil }
@@ -172,8 +148,8 @@ func TestDialerSkipsDeadNodes(t *testing.T) {
 // When no node takes the connection, the dialer waits between rounds (no
 // hammering) and gives up after RetryFor, naming each node's error.
 func TestDialerGivesUp(t *testing.T) {
-	var a, b atomic.Int64
-	u1, u2 := hangUpURL(t, &a), hangUpURL(t, &b)
+	u1, a := hangUpURL(t)
+	u2, b := hangUpURL(t)
 	d, _, logs := newDialer(t, 700*time.Millisecond, u1, u2)
 	start := time.Now()
 	_, err := d.Connect(context.Background(), noSetup)
@@ -190,8 +166,8 @@ func TestDialerGivesUp(t *testing.T) {
 		}
 	}
 	// Waits of 50-100ms, 100-200ms, 200-400ms...: a handful of rounds.
-	if a.Load() > 6 || b.Load() > 6 || a.Load() < 2 {
-		t.Fatalf("%d and %d attempts in 700ms", a.Load(), b.Load())
+	if a.Accepted() > 6 || b.Accepted() > 6 || a.Accepted() < 2 {
+		t.Fatalf("%d and %d attempts in 700ms", a.Accepted(), b.Accepted())
 	}
 	if !strings.Contains(logs.String(), "cannot connect to any of the 2 nodes, retrying") {
 		t.Fatalf("logs:\n%s", logs)
@@ -200,13 +176,13 @@ func TestDialerGivesUp(t *testing.T) {
 
 // With RetryFor 0 each node is tried once.
 func TestDialerNoRetry(t *testing.T) {
-	var a atomic.Int64
-	d, _, _ := newDialer(t, 0, hangUpURL(t, &a), refusedURL(t))
+	u, a := hangUpURL(t)
+	d, _, _ := newDialer(t, 0, u, refusedURL(t))
 	if _, err := d.Connect(context.Background(), noSetup); !errors.Is(err, ErrGaveUp) {
 		t.Fatalf("err = %v", err)
 	}
-	if a.Load() != 1 {
-		t.Fatalf("%d attempts on node 0, want 1", a.Load())
+	if a.Accepted() != 1 {
+		t.Fatalf("%d attempts on node 0, want 1", a.Accepted())
 	}
 }
 

@@ -42,6 +42,11 @@ output goes to hms-recv's stdout. Exit 0 acks the batch; an exit status in
 --reject-codes dead-letters it (poison); any other failure requeues it and
 waits before the next batch (--backoff, doubling up to 1m).
 
+A cluster: give each node (--url repeated, or AMQP_URL with the URLs
+separated by spaces); after a connection loss hms-recv moves on to the next
+node, in order, for up to --retry-for in all. --quorum declares Q and Q.dead
+as quorum queues (replicated), Q dead-lettering at least once.
+
 SIGINT/SIGTERM stop consuming: written lines are acked, a running command
 finishes and its batch is settled, everything else goes back to the queue.
 

@@ -41,6 +41,11 @@ bytes are errors.
 With --queue the queue is declared durable, with a dead-letter queue Q.dead
 (see hms-recv); --no-declare uses an existing queue as it is.
 
+A cluster: give each node (--url repeated, or AMQP_URL with the URLs
+separated by spaces). After a connection loss hms-send moves on to the next
+node, in order; --retry-for bounds the whole outage. While the broker blocks
+publishing (a memory or disk alarm), it says so once and waits.
+
 Exit status 1: some lines were not sent (unroutable, refused by the broker,
 too long), the others were confirmed. Exit status 2: nothing more could be
 done (bad URL or credentials, missing queue with --no-declare, broker gone
