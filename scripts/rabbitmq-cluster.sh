@@ -63,11 +63,10 @@ port() { echo $((PORT + $1 - 1)); }
 ndir() { echo "$DIR/$NAME$1"; }
 url() { echo "amqp://$CREDS@127.0.0.1:$(port "$1")/"; }
 
-# as_node I CMD...: run CMD with node I's environment, as the nodes' user.
-as_node() {
-	local i=$1
-	shift
-	local d
+# node_env I: set NODE_CMD to the command prefix that runs a command with
+# node I's environment, as the nodes' user.
+node_env() {
+	local i=$1 d
 	d=$(ndir "$i")
 	local env=(
 		HOME="$d" # the cluster's own Erlang cookie, for the node and rabbitmqctl
@@ -84,13 +83,18 @@ as_node() {
 		RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 		PATH="$PATH"
 	)
+	NODE_CMD=(env -i "${env[@]}")
 	if ((EUID == 0)); then
-		# setpriv execs (runuser would stay as the parent): the pid of a
-		# node started in the background is its VM's.
-		setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env -i "${env[@]}" "$@"
-	else
-		env -i "${env[@]}" "$@"
+		# setpriv execs (runuser would stay as the parent).
+		NODE_CMD=(setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups "${NODE_CMD[@]}")
 	fi
+}
+
+# as_node I CMD...: run CMD with node I's environment, as the nodes' user.
+as_node() {
+	node_env "$1"
+	shift
+	"${NODE_CMD[@]}" "$@"
 }
 
 ctl() {
@@ -161,9 +165,15 @@ start_nodes() {
 		port_free $((p + 20000)) || die "port $((p + 20000)) (distribution of node $i) is taken by another program"
 		rm -f "$(ndir "$i")/pid" # a stale one would name a dead VM
 		echo "starting $(node "$i") on 127.0.0.1:$p..." >&2
-		# In the background of a session of its own (not -detached): $! is
-		# the VM, so a node that dies while it boots is seen at once.
-		as_node "$i" setsid "$bin/rabbitmq-server" </dev/null >"$(ndir "$i")/log/startup.log" 2>&1 &
+		# In the background, in a session of its own (not -detached): $! is
+		# the node's server script, so a node that dies while it boots is
+		# seen at once. exec, so that no copy of our stdout stays open in
+		# it (a caller reading our output to its end would wait forever).
+		(
+			exec </dev/null >"$(ndir "$i")/log/startup.log" 2>&1
+			node_env "$i"
+			exec "${NODE_CMD[@]}" setsid "$bin/rabbitmq-server"
+		) &
 		launched[i]=$!
 	done
 	for i in "$@"; do
