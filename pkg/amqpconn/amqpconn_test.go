@@ -64,9 +64,13 @@ func TestInequivalentHint(t *testing.T) {
 		{q, "q.dead", "inequivalent arg 'x-queue-type' for queue 'q.dead' in vhost '/': received the value 'quorum' of type 'longstr' but current is none",
 			"a classic queue cannot become a quorum queue: save its messages"},
 		{Queue{Name: "q"}, "q.dead", "inequivalent arg 'x-queue-type' for queue 'q.dead' in vhost '/': received none but current is the value 'quorum'",
-			"--quorum must be given (or not) the same way"},
+			"--quorum (and --delivery-limit) must be given the same way"},
 		{q, "q", "inequivalent arg 'x-dead-letter-strategy' for queue 'q' in vhost '/': received the value 'at-least-once' of type 'longstr' but current is none",
 			"keep it with --no-declare, and give it at-least-once dead-lettering with a policy"},
+		{Queue{Name: "q"}, "q", "inequivalent arg 'x-dead-letter-strategy' for queue 'q' in vhost '/': received none but current is the value 'at-least-once' of type 'longstr'",
+			"--quorum (and --delivery-limit) must be given the same way"},
+		{q, "q", "inequivalent arg 'x-overflow' for queue 'q' in vhost '/': received the value 'reject-publish' of type 'longstr' but current is none",
+			"--quorum (and --delivery-limit) must be given the same way"},
 		{q, "q", "inequivalent arg 'x-max-length'", "use it as it is with --no-declare"},
 	} {
 		if got := tc.q.inequivalentHint(tc.name, tc.reason); !strings.HasPrefix(got, tc.want) {

@@ -78,11 +78,14 @@ func Declare(conn *amqp.Connection, q Queue) (deadExists bool, err error) {
 		return false, err
 	}
 	defer ch.Close()
+	// Q first: when it is refused (it exists with other arguments, e.g. a
+	// dead-letter queue X.dead consumed as Q), nothing was created; Q.dead
+	// first would leave a stray X.dead.dead behind.
+	if _, err := ch.QueueDeclare(q.Name, true, false, false, false, q.Args()); err != nil {
+		return false, q.declareError(q.Name, err)
+	}
 	if _, err := ch.QueueDeclare(DeadName(q.Name), true, false, false, false, q.DeadArgs()); err != nil {
 		return false, q.declareError(DeadName(q.Name), err)
-	}
-	if _, err := ch.QueueDeclare(q.Name, true, false, false, false, q.Args()); err != nil {
-		return true, q.declareError(q.Name, err)
 	}
 	return true, nil
 }
@@ -132,23 +135,27 @@ func (q Queue) declareError(name string, err error) error {
 }
 
 // inequivalentHint says what to do about queue name, which exists with
-// other arguments than q would give it.
+// other arguments than q would give it; reason is the broker's, naming the
+// first argument that differs.
 func (q Queue) inequivalentHint(name, reason string) string {
 	asIs := "use it as it is with --no-declare (its own dead-letter policy applies), " +
 		"or delete it (rabbitmqctl delete_queue " + name + ") to let hms declare it"
 	switch {
-	case strings.Contains(reason, "'x-queue-type'") && name == DeadName(q.Name) && q.Quorum:
+	case q.Quorum && name == DeadName(q.Name) && strings.Contains(reason, "'x-queue-type'"):
 		// Declared by an hms that made Q.dead classic even beside a quorum Q.
 		return "a classic queue cannot become a quorum queue: save its messages (hms-recv -q " + name +
 			" --no-declare --drain --format json > saved.json) and delete it (rabbitmqctl delete_queue " + name +
 			") to let hms declare it as a quorum queue, or use the queues as they are with --no-declare"
-	case strings.Contains(reason, "'x-queue-type'"):
-		return "--quorum must be given (or not) the same way to every hms-send and hms-recv of this queue; or " + asIs
-	case q.Quorum && (strings.Contains(reason, "'x-dead-letter-strategy'") || strings.Contains(reason, "'x-overflow'")):
-		// Declared by an hms that did not ask for at-least-once dead-lettering.
+	case q.Quorum && strings.Contains(reason, "'x-dead-letter-strategy'") && strings.Contains(reason, "received the value 'at-least-once'"):
+		// A quorum queue declared by an hms that did not ask for at-least-once dead-lettering.
 		return "keep it with --no-declare, and give it at-least-once dead-lettering with a policy " +
 			"(dead-letter-strategy at-least-once, overflow reject-publish: see docs/production.md); " +
 			"or delete it (rabbitmqctl delete_queue " + name + ") to let hms declare it"
+	}
+	for _, arg := range []string{"'x-queue-type'", "'x-dead-letter-strategy'", "'x-overflow'", "'x-delivery-limit'"} {
+		if strings.Contains(reason, arg) {
+			return "--quorum (and --delivery-limit) must be given the same way to every hms-send and hms-recv of this queue; or " + asIs
+		}
 	}
 	return asIs
 }
