@@ -71,7 +71,7 @@ func Flags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-declare", Usage: "use the queue as it is: it must exist, nothing is declared"},
 		&cli.BoolFlag{Name: "quorum", Usage: "declare a quorum queue, whose --delivery-limit stops poison messages"},
 		&cli.IntFlag{Name: "delivery-limit", Value: 20, Usage: "with --quorum: `N` deliveries before a message is dead-lettered"},
-		&cli.DurationFlag{Name: "retry-for", Value: 30 * time.Second, Usage: "keep reconnecting for up to `D` after losing the broker"},
+		&cli.DurationFlag{Name: "retry-for", Value: 30 * time.Second, Usage: "keep reconnecting, to every node in turn, for up to `D` after losing the broker"},
 		cmdutil.ProgressFlag("show counts and rate on stderr (when it is a terminal)"),
 		cmdutil.VerboseFlag("log connections and print a summary at exit"),
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "`FORMAT` of log lines: text, or json for journald and log shippers"},
