@@ -177,13 +177,14 @@ func testClusterRecvExec(t *testing.T, c *testCluster) {
 }
 
 // The whole cluster stopped and started again while hms-send publishes and
-// hms-recv consumes: nothing lost. hms-send gets the second half of its
-// input only once the cluster is down, so it is mid-stream for sure.
+// hms-recv consumes: nothing lost. hms-send gets two thirds of its
+// input as the cluster stops; its stdin stays open until it has read it
+// all, so it is mid-stream for sure.
 func testClusterRestart(t *testing.T, c *testCluster) {
 	c.allUp(t)
 	q := c.queue(t, "restart")
 	dir := t.TempDir()
-	lines := mqLines(20_000, 100)
+	lines := mqLines(30_000, 100)
 	out := filepath.Join(dir, "out")
 	outf, err := os.Create(out)
 	if err != nil {
@@ -203,19 +204,21 @@ func testClusterRestart(t *testing.T, c *testCluster) {
 		}
 		defer cmd.Process.Kill()
 	}
-	half := len(lines) / 2
-	io.WriteString(in, strings.Join(lines[:half], "\n")+"\n")
+	first := len(lines) / 3
+	io.WriteString(in, strings.Join(lines[:first], "\n")+"\n")
 	handled := fileSize(out)
 	waitFor(t, time.Minute, "a quarter of the lines received", func() bool { n, _ := handled(); return n >= int64(len(lines)*101/4) })
+	// The rest as the cluster stops: hms-send publishes what it can, and
+	// the rest after the restart.
+	go func() {
+		io.WriteString(in, strings.Join(lines[first:], "\n")+"\n")
+		in.Close()
+	}()
 	meter := meterStalls(handled)
 	stopping := time.Now()
 	c.run(t, "stop")
 	t.Cleanup(func() { c.run(t, "start") })
 	stopped := time.Since(stopping)
-	go func() { // hms-send takes it in as it can publish: after the restart
-		io.WriteString(in, strings.Join(lines[half:], "\n")+"\n")
-		in.Close()
-	}()
 	c.run(t, "start")
 	t.Logf("cluster stopped in %v, started again in %v", stopped.Round(time.Millisecond), (time.Since(stopping) - stopped).Round(time.Millisecond))
 	if err := send.Wait(); err != nil {
