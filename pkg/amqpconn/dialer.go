@@ -160,7 +160,8 @@ func (d *Dialer) Connect(ctx context.Context, setup func(*amqp.Connection) error
 			errs[i] = unwrapNode(err)
 			allPermanent = allPermanent && IsPermanent(err)
 			if k < len(d.nodes)-1 {
-				d.log.Warn("cannot connect, trying the next node", "node", Redact(d.nodes[i]), "err", errs[i])
+				// The error starts with the node's URL.
+				d.log.Warn("cannot connect, trying the next node", "err", errs[i])
 			}
 		}
 		last := errs[(d.next+len(d.nodes)-1)%len(d.nodes)]
