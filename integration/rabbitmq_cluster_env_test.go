@@ -1,4 +1,4 @@
-package hms_test
+package integration
 
 // The test RabbitMQ cluster: three nodes of the machine's rabbitmq-server
 // package started by scripts/rabbitmq-cluster.sh on ports and node names of
@@ -19,6 +19,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hms-toolkit/hms/internal/testenv"
 )
 
 const (
@@ -31,7 +33,8 @@ type testCluster struct {
 	script   string
 	env      []string
 	mu       sync.Mutex
-	starting map[int]chan error // nodes being started again in the background
+	starting map[int]chan error       // nodes being started again in the background
+	admin    map[int]*amqp.Connection // for messages
 }
 
 // startTestCluster starts the test cluster, or takes over the one a crashed
@@ -45,13 +48,10 @@ func startTestCluster(t *testing.T) *testCluster {
 			t.Fatal("the RabbitMQ cluster tests need Debian's rabbitmq-server package (scripts/test.sh installs it): apt-get install rabbitmq-server")
 		}
 	}
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testenv.Root(t)
 	dir := filepath.Join(os.TempDir(), "hms-test-rabbitmq-cluster")
 	lockTestCluster(t, dir+".lock")
-	c := &testCluster{starting: map[int]chan error{}, script: filepath.Join(root, "scripts", "rabbitmq-cluster.sh"), env: append(os.Environ(),
+	c := &testCluster{starting: map[int]chan error{}, admin: map[int]*amqp.Connection{}, script: filepath.Join(root, "scripts", "rabbitmq-cluster.sh"), env: append(os.Environ(),
 		"HMS_CLUSTER_DIR="+dir,
 		fmt.Sprintf("HMS_CLUSTER_PORT=%d", testClusterPort),
 		"HMS_CLUSTER_NAME="+testClusterName,
@@ -66,6 +66,9 @@ func startTestCluster(t *testing.T) *testCluster {
 		out = c.run(t, "start", fmt.Sprint(testClusterNodes))
 	}
 	t.Cleanup(func() {
+		for _, conn := range c.admin {
+			conn.Close()
+		}
 		c.waitStarts()
 		if out, err := c.try("clean"); err != nil {
 			t.Errorf("stopping the test cluster: %v\n%s", err, out)
@@ -192,7 +195,7 @@ func (c *testCluster) liftAlarm(t *testing.T, i int) {
 
 // queue returns a new queue name, deleted with its .dead when t ends.
 func (c *testCluster) queue(t *testing.T, what string) string {
-	q := mqUnique("hmstest.cluster." + what)
+	q := testenv.UniqueName("hmstest.cluster." + what)
 	t.Cleanup(func() {
 		for i := 1; i <= testClusterNodes; i++ {
 			conn, err := amqp.Dial(c.url(i))
@@ -211,24 +214,44 @@ func (c *testCluster) queue(t *testing.T, what string) string {
 	return q
 }
 
-// messages returns the number of messages in q (ready and unacked), asked
-// of node i. A quorum queue answers once it has a leader: while it elects
-// one, the question is asked again.
+// messages returns the number of ready messages in q, asked of node i on
+// a connection kept for the next question (a new one after an error).
 func (c *testCluster) messages(i int, q string) (int, error) {
-	conn, err := amqp.Dial(c.url(i))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.admin[i] == nil || c.admin[i].IsClosed() {
+		conn, err := amqp.Dial(c.url(i))
+		if err != nil {
+			return 0, err
+		}
+		c.admin[i] = conn
+	}
+	ch, err := c.admin[i].Channel()
 	if err != nil {
+		c.admin[i].Close()
 		return 0, err
 	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return 0, err
-	}
+	defer ch.Close()
 	st, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 	if err != nil {
 		return 0, err
 	}
 	return st.Messages, nil
+}
+
+// channel returns a channel to node i, closed when t ends.
+func (c *testCluster) channel(t *testing.T, i int) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(c.url(i))
+	if err != nil {
+		t.Fatalf("node %d: %v", i, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
 }
 
 // stallMeter samples a progress count and measures the longest time it did
@@ -295,15 +318,11 @@ func fileSize(path string) func() (int64, error) {
 	}
 }
 
-// waitFor polls cond every 50ms until it is true, failing t after d.
+// waitFor polls cond until it is true, failing t after d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval
+	if !testenv.WaitFor(d, cond) {
+		t.Fatalf("%s: not within %v", what, d)
 	}
 }
 
