@@ -172,9 +172,9 @@ func testClusterRecvExec(t *testing.T, c *testCluster) {
 }
 
 // The whole cluster stopped and started again while hms-send publishes and
-// hms-recv consumes: nothing lost. hms-send gets two thirds of its
-// input as the cluster stops; its stdin stays open until it has read it
-// all, so it is mid-stream for sure.
+// hms-recv consumes: nothing lost. hms-send gets a third of its input as
+// the cluster stops, and the last third only once it is down: it is
+// mid-stream for sure, and must wait for the cluster to come back.
 func testClusterRestart(t *testing.T, c *testCluster) {
 	c.allUp(t)
 	q := c.queue(t, "restart")
@@ -203,10 +203,11 @@ func testClusterRestart(t *testing.T, c *testCluster) {
 	io.WriteString(in, strings.Join(lines[:first], "\n")+"\n")
 	handled := fileSize(out)
 	waitFor(t, time.Minute, "a quarter of the lines received", func() bool { n, _ := handled(); return n >= int64(len(lines)*101/4) })
-	// The rest as the cluster stops: hms-send publishes what it can, and
-	// the rest after the restart.
+	down := make(chan struct{})
 	go func() {
-		io.WriteString(in, strings.Join(lines[first:], "\n")+"\n")
+		io.WriteString(in, strings.Join(lines[first:2*first], "\n")+"\n")
+		<-down
+		io.WriteString(in, strings.Join(lines[2*first:], "\n")+"\n") // taken in as it can publish
 		in.Close()
 	}()
 	meter := meterStalls(handled)
@@ -214,6 +215,7 @@ func testClusterRestart(t *testing.T, c *testCluster) {
 	c.run(t, "stop")
 	t.Cleanup(func() { c.run(t, "start") })
 	stopped := time.Since(stopping)
+	close(down)
 	c.run(t, "start")
 	t.Logf("cluster stopped in %v, started again in %v", stopped.Round(time.Millisecond), (time.Since(stopping) - stopped).Round(time.Millisecond))
 	if err := send.Wait(); err != nil {
