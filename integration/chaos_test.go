@@ -26,7 +26,6 @@ import (
 
 	"github.com/hms-toolkit/hms/internal/testenv"
 	"github.com/hms-toolkit/hms/pkg/devdb"
-	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
 
 // TestChaosFactorCluster runs the book's distributed factoring (chapter 19)
@@ -47,22 +46,7 @@ func TestChaosFactorCluster(t *testing.T) {
 	dir := t.TempDir()
 
 	// The broker, behind a proxy that can cut every connection.
-	brokerURL := testenv.AMQPURL()
-	u, err := amqp.ParseURI(brokerURL)
-	if err != nil {
-		t.Fatalf("%s: %v", testenv.EnvAMQPURL, err)
-	}
-	proxy, err := faultproxy.Start(fmt.Sprintf("%s:%d", u.Host, u.Port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	pu := u
-	pu.Host = "127.0.0.1"
-	if pu.Port, err = strconv.Atoi(proxy.Addr()[strings.LastIndexByte(proxy.Addr(), ':')+1:]); err != nil {
-		t.Fatal(err)
-	}
-	proxyURL := pu.String()
+	proxy, proxyURL := testenv.AMQPProxy(t)
 	admin := testenv.Channel(t)
 	work, results := testenv.UniqueName("hms.chaos.work"), testenv.UniqueName("hms.chaos.results")
 	defer testenv.DeleteQueues(work, results)

@@ -6,7 +6,6 @@ package integration
 // $TMPDIR/hms-test-rabbitmq-cluster), never the machine's broker on 5672.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -324,22 +323,4 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	if !testenv.WaitFor(d, cond) {
 		t.Fatalf("%s: not within %v", what, d)
 	}
-}
-
-// syncBuffer collects a process's stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -43,18 +43,23 @@ func TestRabbitMQCluster(t *testing.T) {
 }
 
 // hmsCmd is an hms binary run with the cluster's URLs in AMQP_URL (as a
-// deployment would pass them: not in argv), its stderr kept.
-func hmsCmd(urls string, name string, args ...string) (*exec.Cmd, *syncBuffer) {
+// deployment would pass them: not in argv), its stderr kept in a file.
+func hmsCmd(t *testing.T, urls string, name string, args ...string) (*exec.Cmd, stderrLog) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "AMQP_URL="+urls)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	return cmd, stderr
+	f := logFile(t, name+".stderr")
+	cmd.Stderr = f
+	return cmd, stderrLog{f}
 }
+
+// stderrLog is a process's stderr, which the test may read as it runs.
+type stderrLog struct{ f *os.File }
+
+func (l stderrLog) String() string { return readLog(l.f) }
 
 // runThroughNodeStop runs cmd, stops node i once progress has reached at,
 // and waits for cmd to exit 0. It returns the longest stall after the stop.
-func (c *testCluster) runThroughNodeStop(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer, progress func() (int64, error), at int64, i int) time.Duration {
+func (c *testCluster) runThroughNodeStop(t *testing.T, cmd *exec.Cmd, stderr stderrLog, progress func() (int64, error), at int64, i int) time.Duration {
 	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -93,7 +98,7 @@ func openFile(t *testing.T, path string) *os.File {
 // the lines.
 func drainCluster(t *testing.T, urls, q string) []byte {
 	t.Helper()
-	recv, stderr := hmsCmd(urls, "hms-recv", "-q", q, "--quorum", "--drain", "--retry-for", "1m")
+	recv, stderr := hmsCmd(t, urls, "hms-recv", "-q", q, "--quorum", "--drain", "--retry-for", "1m")
 	out, err := recv.Output()
 	if err != nil {
 		t.Fatalf("hms-recv --drain: %v\n%s", err, stderr)
@@ -120,7 +125,7 @@ func testClusterSend(t *testing.T, c *testCluster) {
 	dir := t.TempDir()
 	lines := mqLines(100_000, 100)
 	writeLines(t, filepath.Join(dir, "in"), lines)
-	send, stderr := hmsCmd(c.urls(1, 2, 3), "hms-send", "-q", q, "--quorum", "-v", "--retry-for", "1m")
+	send, stderr := hmsCmd(t, c.urls(1, 2, 3), "hms-send", "-q", q, "--quorum", "-v", "--retry-for", "1m")
 	send.Stdin = openFile(t, filepath.Join(dir, "in"))
 	inQueue := func() (int64, error) { n, err := c.messages(3, q); return int64(n), err }
 	// Node 1 is the one hms-send is connected to: the first URL.
@@ -145,13 +150,13 @@ func testClusterRecvExec(t *testing.T, c *testCluster) {
 	dir := t.TempDir()
 	lines := mqLines(10_000, 100)
 	writeLines(t, filepath.Join(dir, "in"), lines)
-	fill, stderr := hmsCmd(c.urls(), "hms-send", "-q", q, "--quorum")
+	fill, stderr := hmsCmd(t, c.urls(), "hms-send", "-q", q, "--quorum")
 	fill.Stdin = openFile(t, filepath.Join(dir, "in"))
 	if err := fill.Run(); err != nil {
 		t.Fatalf("hms-send: %v\n%s", err, stderr)
 	}
 	out := filepath.Join(dir, "out")
-	recv, stderr := hmsCmd(c.urls(2, 3, 1), "hms-recv", "-q", q, "--quorum", "--drain", "-v", "--retry-for", "1m",
+	recv, stderr := hmsCmd(t, c.urls(2, 3, 1), "hms-recv", "-q", q, "--quorum", "--drain", "-v", "--retry-for", "1m",
 		"--batch", "100", "--exec", "cat >> "+out)
 	// Node 2 is the one hms-recv is connected to: the first URL.
 	stall := c.runThroughNodeStop(t, recv, stderr, fileSize(out), int64(len(lines)*101/4), 2)
@@ -186,12 +191,12 @@ func testClusterRestart(t *testing.T, c *testCluster) {
 		t.Fatal(err)
 	}
 	defer outf.Close()
-	send, sendErr := hmsCmd(c.urls(), "hms-send", "-q", q, "--quorum", "-v", "--retry-for", "3m")
+	send, sendErr := hmsCmd(t, c.urls(), "hms-send", "-q", q, "--quorum", "-v", "--retry-for", "3m")
 	in, err := send.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	recv, recvErr := hmsCmd(c.urls(3, 2, 1), "hms-recv", "-q", q, "--quorum", "-v", "--retry-for", "3m")
+	recv, recvErr := hmsCmd(t, c.urls(3, 2, 1), "hms-recv", "-q", q, "--quorum", "-v", "--retry-for", "3m")
 	recv.Stdout = outf
 	for _, cmd := range []*exec.Cmd{send, recv} {
 		if err := cmd.Start(); err != nil {
@@ -271,7 +276,7 @@ func testClusterFlowControl(t *testing.T, c *testCluster) {
 	const blockedMsg = "warning: the broker blocks publishing (flow control); waiting"
 
 	raise()
-	send, stderr := hmsCmd(c.urls(1, 2, 3), "hms-send", "-q", q, "--quorum", "-v")
+	send, stderr := hmsCmd(t, c.urls(1, 2, 3), "hms-send", "-q", q, "--quorum", "-v")
 	send.Stdin = openFile(t, filepath.Join(dir, "in"))
 	if err := send.Start(); err != nil {
 		t.Fatal(err)
@@ -296,7 +301,7 @@ func testClusterFlowControl(t *testing.T, c *testCluster) {
 	// confirmed in --failed (the first run's lines are all in the queue).
 	raise()
 	failed := filepath.Join(dir, "failed")
-	send, stderr = hmsCmd(c.urls(2, 3, 1), "hms-send", "-q", q, "--quorum", "--failed", failed)
+	send, stderr = hmsCmd(t, c.urls(2, 3, 1), "hms-send", "-q", q, "--quorum", "--failed", failed)
 	send.Stdin = openFile(t, filepath.Join(dir, "in"))
 	if err := send.Start(); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package amqpconn
+package amqpconn_test
 
 import (
 	"bytes"
@@ -7,42 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/hms-toolkit/hms/internal/testenv"
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
-
-// brokerURL is the RabbitMQ the tests use (HMS_TEST_AMQP_URL overrides).
-func brokerURL() string {
-	if u := os.Getenv("HMS_TEST_AMQP_URL"); u != "" {
-		return u
-	}
-	return DefaultURL
-}
-
-// proxied returns a proxy to the test broker and the broker URL through it.
-func proxied(t *testing.T) (*faultproxy.Proxy, string) {
-	u, err := url.Parse(brokerURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := u.Host
-	if u.Port() == "" {
-		host += ":5672"
-	}
-	p, err := faultproxy.Start(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	u.Host = p.Addr()
-	return p, u.String()
-}
 
 // refusedURL is an AMQP URL on a port nothing listens on.
 func refusedURL(t *testing.T) string {
@@ -72,20 +46,20 @@ func hangUpURL(t *testing.T) (string, *faultproxy.Proxy) {
 // newDialer returns a dialer of urls, its stats and its logs, which the
 // tests read once Connect returned (no connection here is ever blocked, so
 // the goroutine watching for blocks logs nothing).
-func newDialer(t *testing.T, retryFor time.Duration, urls ...string) (*Dialer, *Stats, *bytes.Buffer) {
+func newDialer(t *testing.T, retryFor time.Duration, urls ...string) (*amqpconn.Dialer, *amqpconn.Stats, *bytes.Buffer) {
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st := &Stats{}
-	return NewDialer(Config{URLs: urls, Timeout: 5 * time.Second}, retryFor, log, st), st, logs
+	st := &amqpconn.Stats{}
+	return amqpconn.NewDialer(amqpconn.Config{URLs: urls, Timeout: 5 * time.Second}, retryFor, log, st), st, logs
 }
 
 func noSetup(*amqp.Connection) error { return nil }
 
-func connect(t *testing.T, d *Dialer) *Conn {
+func connect(t *testing.T, d *amqpconn.Dialer) *amqpconn.Conn {
 	t.Helper()
 	c, err := d.Connect(context.Background(), noSetup)
 	if err != nil {
-		t.Fatalf("RabbitMQ is needed at %s: %v", Redact(brokerURL()), err)
+		t.Fatalf("RabbitMQ is needed at %s: %v", amqpconn.Redact(testenv.AMQPURL()), err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -97,7 +71,7 @@ func TestDialerFailsOverInOrder(t *testing.T) {
 	var ps [3]*faultproxy.Proxy
 	var urls []string
 	for i := range ps {
-		p, u := proxied(t)
+		p, u := testenv.AMQPProxy(t)
 		ps[i] = p
 		urls = append(urls, u)
 	}
@@ -110,8 +84,8 @@ func TestDialerFailsOverInOrder(t *testing.T) {
 		if c.Node != want {
 			t.Fatalf("connected to node %d, want %d", c.Node, want)
 		}
-		if i, u := st.Node(); i != want || u != Redact(urls[want]) {
-			t.Fatalf("Stats.Node() = %d %q, want %d", i, u, want)
+		if i, u := st.Node(); i != want || u != amqpconn.Redact(urls[want]) {
+			t.Fatalf("amqpconn.Stats.Node() = %d %q, want %d", i, u, want)
 		}
 		ps[want].CutAll() // the node goes away; it would take us back at once
 		c.Close()
@@ -130,7 +104,7 @@ func TestDialerFailsOverInOrder(t *testing.T) {
 // Nodes that refuse connections are passed over in the same round,
 // without a wait; each is logged.
 func TestDialerSkipsDeadNodes(t *testing.T) {
-	_, good := proxied(t)
+	_, good := testenv.AMQPProxy(t)
 	d, _, logs := newDialer(t, 5*time.Second, refusedURL(t), refusedURL(t), good)
 	start := time.Now()
 	c := connect(t, d)
@@ -154,15 +128,15 @@ func TestDialerGivesUp(t *testing.T) {
 	start := time.Now()
 	_, err := d.Connect(context.Background(), noSetup)
 	el := time.Since(start)
-	if !errors.Is(err, ErrGaveUp) {
-		t.Fatalf("err = %v, want ErrGaveUp", err)
+	if !errors.Is(err, amqpconn.ErrGaveUp) {
+		t.Fatalf("err = %v, want amqpconn.ErrGaveUp", err)
 	}
 	if el < 700*time.Millisecond || el > 3*time.Second {
 		t.Fatalf("gave up after %v, want about 700ms", el)
 	}
 	for _, u := range []string{u1, u2} {
-		if !strings.Contains(err.Error(), Redact(u)) {
-			t.Errorf("error does not name %s: %v", Redact(u), err)
+		if !strings.Contains(err.Error(), amqpconn.Redact(u)) {
+			t.Errorf("error does not name %s: %v", amqpconn.Redact(u), err)
 		}
 	}
 	// Waits of 50-100ms, 100-200ms, 200-400ms...: a handful of rounds.
@@ -178,7 +152,7 @@ func TestDialerGivesUp(t *testing.T) {
 func TestDialerNoRetry(t *testing.T) {
 	u, a := hangUpURL(t)
 	d, _, _ := newDialer(t, 0, u, refusedURL(t))
-	if _, err := d.Connect(context.Background(), noSetup); !errors.Is(err, ErrGaveUp) {
+	if _, err := d.Connect(context.Background(), noSetup); !errors.Is(err, amqpconn.ErrGaveUp) {
 		t.Fatalf("err = %v", err)
 	}
 	if a.Accepted() != 1 {
@@ -189,10 +163,10 @@ func TestDialerNoRetry(t *testing.T) {
 // A setup error retrying cannot fix ends Connect at once: every node of a
 // cluster would answer the same.
 func TestDialerPermanentSetupError(t *testing.T) {
-	_, u1 := proxied(t)
-	p2, u2 := proxied(t)
+	_, u1 := testenv.AMQPProxy(t)
+	p2, u2 := testenv.AMQPProxy(t)
 	d, _, _ := newDialer(t, 5*time.Second, u1, u2)
-	want := &Permanent{Err: errors.New("inequivalent arguments")}
+	want := &amqpconn.Permanent{Err: errors.New("inequivalent arguments")}
 	_, err := d.Connect(context.Background(), func(*amqp.Connection) error { return want })
 	if !errors.Is(err, want) {
 		t.Fatalf("err = %v", err)
@@ -205,21 +179,21 @@ func TestDialerPermanentSetupError(t *testing.T) {
 // A node that refuses the credentials is passed over when another remains;
 // when every node does, the error comes at once.
 func TestDialerPermanentDialError(t *testing.T) {
-	_, good := proxied(t)
+	_, good := testenv.AMQPProxy(t)
 	spoil := func(raw string) string {
 		u, _ := url.Parse(raw)
 		u.User = url.UserPassword("hms-no-such-user", "wrong")
 		return u.String()
 	}
-	p1, bad1 := proxied(t)
+	p1, bad1 := testenv.AMQPProxy(t)
 	d, _, _ := newDialer(t, 5*time.Second, spoil(bad1), good)
 	if c := connect(t, d); c.Node != 1 {
 		t.Fatalf("connected to node %d, want 1", c.Node)
 	}
-	p2, bad2 := proxied(t)
+	p2, bad2 := testenv.AMQPProxy(t)
 	d, _, _ = newDialer(t, 5*time.Second, spoil(bad1), spoil(bad2))
 	_, err := d.Connect(context.Background(), noSetup)
-	if !IsPermanent(err) || !strings.Contains(err.Error(), "access refused") {
+	if !amqpconn.IsPermanent(err) || !strings.Contains(err.Error(), "access refused") {
 		t.Fatalf("err = %v", err)
 	}
 	// The broker answers a bad password only after a few seconds: count.
@@ -235,33 +209,10 @@ func TestDialerInterrupted(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := d.Connect(ctx, noSetup)
-	if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), "interrupted") {
+	if !errors.Is(err, amqpconn.ErrGaveUp) || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("err = %v", err)
 	}
 	if time.Since(start) > 6*time.Second {
 		t.Fatalf("interrupted after %v", time.Since(start))
-	}
-}
-
-func TestStatsBlocked(t *testing.T) {
-	var st Stats
-	if st.Blocked() != 0 {
-		t.Fatal("blocked before any block")
-	}
-	st.blockStart("low on memory")
-	since, reason, ok := st.BlockedNow()
-	if !ok || reason != "low on memory" || time.Since(since) > time.Minute {
-		t.Fatalf("BlockedNow = %v %q %v", since, reason, ok)
-	}
-	st.blockedAt.Store(time.Now().Add(-time.Second).UnixNano()) // began a second ago
-	d := st.blockEnd()
-	if d < time.Second || st.Blocked() != d {
-		t.Fatalf("blockEnd = %v, Blocked = %v", d, st.Blocked())
-	}
-	if _, _, ok := st.BlockedNow(); ok {
-		t.Fatal("still blocked after blockEnd")
-	}
-	if st.blockEnd() != 0 || st.Blocked() != d {
-		t.Fatal("a second blockEnd counted")
 	}
 }
