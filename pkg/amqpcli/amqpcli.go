@@ -4,7 +4,6 @@
 package amqpcli
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -60,8 +59,11 @@ func CheckDurations(c *cli.Context, names ...string) error {
 // Flags are the connection, queue-declaration and logging flags.
 func Flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.GenericFlag{Name: "url", Value: &urlList{}, DefaultText: "$AMQP_URL, else " + amqpconn.DefaultURL,
-			Usage: "broker `URL`, amqp:// or amqps://; repeat it for the nodes of a cluster (passwords: prefer AMQP_URL or --url-file)"},
+		// The command line's URLs go to Destination; AMQP_URL (named here
+		// for --help and the man pages) is read by URLs, not from Value.
+		&cli.GenericFlag{Name: "url", EnvVars: []string{"AMQP_URL"}, Value: &urlList{}, Destination: &urlList{},
+			DefaultText: amqpconn.DefaultURL,
+			Usage:       "broker `URL`, amqp:// or amqps://; repeat it (or separate URLs with spaces) for the nodes of a cluster (passwords: prefer AMQP_URL or --url-file)"},
 		&cli.StringFlag{Name: "url-file", Usage: "read the broker URLs from `FILE` (separated by spaces or newlines; # starts a comment)"},
 		&cli.StringFlag{Name: "ca", Usage: "CA certificates (PEM `FILE`) to verify an amqps broker"},
 		&cli.StringFlag{Name: "cert", Usage: "client certificate (PEM `FILE`) for amqps"},
@@ -103,11 +105,12 @@ func Conn(c *cli.Context) (amqpconn.Config, error) {
 // URLs are the broker nodes: every --url, else those in --url-file, else
 // those in $AMQP_URL (separated by spaces), else none (the default URL).
 func URLs(c *cli.Context) ([]string, error) {
+	argv := *c.Generic("url").(*urlList)
 	switch file := c.String("url-file"); {
-	case c.IsSet("url") && file != "":
+	case len(argv) > 0 && file != "":
 		return nil, cmdutil.UsageErrorf(c, "--url and --url-file exclude each other")
-	case c.IsSet("url"):
-		return *c.Generic("url").(*urlList), nil
+	case len(argv) > 0:
+		return argv, nil
 	case file != "":
 		return readURLs(file)
 	}
@@ -131,16 +134,13 @@ func readURLs(file string) ([]string, error) {
 }
 
 // urlList is the value of --url: every occurrence adds its URLs (one, or
-// several separated by spaces). Unlike a string slice flag, it does not
-// split on commas, which a password may contain.
+// several separated by spaces; none for an empty one, as --url "" always
+// meant the default). Unlike a string slice flag, it does not split on
+// commas, which a password may contain.
 type urlList []string
 
 func (u *urlList) Set(v string) error {
-	f := strings.Fields(v)
-	if len(f) == 0 {
-		return errors.New("empty URL")
-	}
-	*u = append(*u, f...)
+	*u = append(*u, strings.Fields(v)...)
 	return nil
 }
 

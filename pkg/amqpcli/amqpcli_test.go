@@ -49,6 +49,8 @@ func TestURLs(t *testing.T) {
 		{"", []string{"--url-file", empty}, nil, "no URL in it"},
 		{"", []string{"--url-file", filepath.Join(dir, "missing")}, nil, "--url-file: open"},
 		{"", []string{"--url", "amqp://a/", "--url-file", file}, nil, "--url and --url-file exclude each other"},
+		// An empty --url is no URL, as it always meant the default.
+		{"amqp://e1/", []string{"--url", ""}, []string{"amqp://e1/"}, ""},
 	} {
 		t.Setenv("AMQP_URL", tc.env)
 		got, err := urls(t, tc.args...)
