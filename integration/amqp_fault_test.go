@@ -119,13 +119,14 @@ func mqRest(t *testing.T, ch *amqp.Channel, q string) []amqp.Delivery {
 func TestAMQPCuttingProxy(t *testing.T) {
 	q := testenv.Queue(t)
 	ch := testenv.Channel(t)
-	// Envelope-shaped lines: their "id" becomes the AMQP message-id, which
-	// must survive re-publishing unchanged.
+	// Well-formed envelopes (signatures of the right form, not checked by
+	// hms-send): their "id" becomes the AMQP message-id, which must survive
+	// re-publishing unchanged.
 	lines := mqLines(20000, 200)
 	ids := make([]string, len(lines))
 	for i, l := range lines {
 		ids[i] = l[:10]
-		lines[i] = fmt.Sprintf(`{"id":%q,"operation":"test","data":%q}`, ids[i], l)
+		lines[i] = fmt.Sprintf(`{"id":%q,"ts":"2026-11-26T12:00:00Z","origin":"test","operation":"test","data":%q,"kid":"k","signature":"%064x"}`, ids[i], l, i)
 	}
 
 	ps, sendURL := testenv.AMQPProxy(t)

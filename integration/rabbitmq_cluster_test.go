@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hms-toolkit/hms/internal/testenv"
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 	"github.com/hms-toolkit/hms/pkg/devdb"
 )
 
@@ -263,7 +264,7 @@ func exitCode(err error) int {
 // A memory alarm on one node blocks every publisher of the cluster:
 // hms-send says so once, with the broker's reason, waits, and finishes
 // when the alarm is lifted, the time blocked in its summary. Stopped while
-// blocked, it does not wait for the block to end.
+// blocked, it waits no longer than --stop-grace.
 func testClusterFlowControl(t *testing.T, c *testCluster) {
 	q := c.queue(t, "flow")
 	dir := t.TempDir()
@@ -297,11 +298,13 @@ func testClusterFlowControl(t *testing.T, c *testCluster) {
 		}
 	}
 
-	// Interrupted while blocked: exit 130 at once, every line not
-	// confirmed in --failed (the first run's lines are all in the queue).
+	// Interrupted while blocked: the broker holds the confirms back, so the
+	// stop grace runs out; exit 130, every line not confirmed in --failed
+	// (the first run's lines are all in the queue).
 	raise()
 	failed := filepath.Join(dir, "failed")
-	send, stderr = hmsCmd(t, c.urls(2, 3, 1), "hms-send", "-q", q, "--quorum", "--failed", failed)
+	const grace = 2 * time.Second
+	send, stderr = hmsCmd(t, c.urls(2, 3, 1), "hms-send", "-q", q, "--quorum", "--failed", failed, "--stop-grace", grace.String())
 	send.Stdin = openFile(t, filepath.Join(dir, "in"))
 	if err := send.Start(); err != nil {
 		t.Fatal(err)
@@ -311,9 +314,13 @@ func testClusterFlowControl(t *testing.T, c *testCluster) {
 	stopping := time.Now()
 	send.Process.Signal(syscall.SIGINT)
 	err := send.Wait()
-	t.Logf("stopped in %v:\n%s", time.Since(stopping).Round(time.Millisecond), stderr)
+	stopped := time.Since(stopping)
+	t.Logf("stopped in %v (--stop-grace %v):\n%s", stopped.Round(time.Millisecond), grace, stderr)
 	if exitCode(err) != 130 {
 		t.Fatalf("hms-send after SIGINT while blocked: %v, want exit 130", err)
+	}
+	if stopped > grace+amqpconn.CloseTimeout+5*time.Second {
+		t.Fatalf("took %v to stop, with --stop-grace %v", stopped, grace)
 	}
 	c.liftAlarm(t, 3)
 	notSent, err := os.ReadFile(failed)

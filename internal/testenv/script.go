@@ -16,6 +16,7 @@ import (
 //	amqp ...               talk to the broker directly (see amqpCmd)
 //	gw-doc, gw-count, gw-wait  look into the database (see script_gateway.go)
 //	sign-bigline, sign-mode    hms-sign fixtures (see script_sign.go)
+//	waitfile, metrics-get      wait for a running program (see script_wait.go)
 func ScriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"queue":        scriptQueue,
@@ -28,6 +29,8 @@ func ScriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"gw-sign":      gwSign,
 		"sign-bigline": signBigline,
 		"sign-mode":    signMode,
+		"waitfile":     waitFile,
+		"metrics-get":  metricsGet,
 	}
 }
 

@@ -12,8 +12,9 @@ import (
 
 // scriptQueue (queue): a queue name of the script's own in $Q, and
 // AMQP_URL set to the test broker. The script may also use $Q-2 and $Q-x;
-// those three queues and their .dead are deleted when the script ends. It
-// fails when no broker answers.
+// those three queues and their .dead are deleted when the script ends (and
+// $Q.dead.dead, which consuming $Q.dead used to leave). It fails when no
+// broker answers.
 func scriptQueue(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: queue")
@@ -24,7 +25,7 @@ func scriptQueue(ts *testscript.TestScript, neg bool, args []string) {
 	q := UniqueName("hmstest." + scriptName(ts))
 	ts.Setenv("Q", q)
 	ts.Setenv("AMQP_URL", AMQPURL())
-	ts.Defer(func() { DeleteQueues(q, q+"-2", q+"-x") })
+	ts.Defer(func() { DeleteQueues(q, q+"-2", q+"-x", q+".dead") })
 }
 
 // amqpCmd talks to the test broker directly:

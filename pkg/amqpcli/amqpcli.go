@@ -19,7 +19,7 @@ import (
 
 // MaxName is the longest queue name, exchange, routing key, content type or
 // header name AMQP can carry (a short string).
-const MaxName = 255
+const MaxName = amqpconn.MaxName
 
 // CheckNames returns a usage error for the first name longer than MaxName
 // bytes, which the AMQP library could not even encode (it drops the
@@ -33,16 +33,18 @@ func CheckNames(what ...string) error {
 	return nil
 }
 
-// CheckQueue is CheckNames for the queue of --queue Q, whose dead-letter
-// queue Q.dead must fit as well when it is declared.
+// CheckQueue returns a usage error when the broker would not take the
+// queue of --queue Q as it is (see amqpconn.CheckDeclare; with
+// --no-declare, amqpconn.CheckName).
 func CheckQueue(c *cli.Context, q string) error {
-	if !c.Bool("no-declare") {
-		if err := CheckNames("--queue", amqpconn.DeadName(q)); err != nil {
-			return cmdutil.Fatalf("--queue is %d bytes long; a queue hms declares may have at most %d, so that its dead-letter queue Q.dead fits AMQP's %d",
-				len(q), MaxName-len(amqpconn.DeadName("")), MaxName)
-		}
+	check := amqpconn.CheckDeclare
+	if c.Bool("no-declare") {
+		check = amqpconn.CheckName
 	}
-	return CheckNames("--queue", q)
+	if err := check(q); err != nil {
+		return cmdutil.Fatalf("--queue %v", err)
+	}
+	return nil
 }
 
 // CheckDurations returns a usage error for the first of the named duration
@@ -167,31 +169,6 @@ func Logger(c *cli.Context) (*slog.Logger, error) {
 		return nil, cmdutil.Fatalf("%v", err)
 	}
 	return log, nil
-}
-
-// BlockedNow is what --progress adds while the broker blocks publishing
-// (flow control): ", blocked by the broker for 12s (low on memory)".
-func BlockedNow(st *amqpconn.Stats) string {
-	since, reason, ok := st.BlockedNow()
-	if !ok {
-		return ""
-	}
-	return fmt.Sprintf(", blocked by the broker for %s (%s)", time.Since(since).Round(time.Second), reason)
-}
-
-// BlockedTotal is what a summary adds when the broker blocked publishing:
-// "; blocked 12.3s by the broker (flow control)".
-func BlockedTotal(st *amqpconn.Stats) string {
-	d := st.Blocked()
-	if d == 0 {
-		return ""
-	}
-	if d < time.Second {
-		d = d.Round(time.Millisecond)
-	} else {
-		d = d.Round(100 * time.Millisecond)
-	}
-	return fmt.Sprintf("; blocked %s by the broker (flow control)", d)
 }
 
 // Fatal is err as an exit-status-2 error, with the hint it carries.

@@ -41,6 +41,15 @@ func (s *Stats) Node() (int, string) {
 	return i, (*nodes)[i]
 }
 
+// Nodes returns the URLs of the nodes, passwords hidden, in
+// Config.URLs order.
+func (s *Stats) Nodes() []string {
+	if nodes := s.nodes.Load(); nodes != nil {
+		return *nodes
+	}
+	return nil
+}
+
 // Blocked returns how long the broker blocked publishing in all (flow
 // control: a memory or disk alarm), the current block included.
 func (s *Stats) Blocked() time.Duration {
@@ -62,6 +71,30 @@ func (s *Stats) BlockedNow() (since time.Time, reason string, ok bool) {
 		reason = *r
 	}
 	return time.Unix(0, at), reason, true
+}
+
+// BlockedStatus is what a progress line adds while the broker blocks
+// publishing: ", blocked by the broker for 12s (low on memory)", or "".
+func (s *Stats) BlockedStatus() string {
+	since, reason, ok := s.BlockedNow()
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(", blocked by the broker for %s (%s)", time.Since(since).Round(time.Second), reason)
+}
+
+// BlockedSummary is what a summary adds when the broker blocked publishing
+// for d in all: "; blocked 12.3s by the broker (flow control)", or "".
+func BlockedSummary(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Second:
+		d = d.Round(time.Millisecond)
+	default:
+		d = d.Round(100 * time.Millisecond)
+	}
+	return fmt.Sprintf("; blocked %s by the broker (flow control)", d)
 }
 
 func (s *Stats) blockStart(reason string) {

@@ -49,6 +49,7 @@ type Stats struct {
 	DeadLettered atomic.Int64
 	Requeued     atomic.Int64
 	Lost         atomic.Int64 // handled, but the ack could not be sent: will come again
+	Connected    atomic.Bool  // consuming on an open channel
 }
 
 // ErrStale is returned when settling a delivery received on a connection
@@ -106,6 +107,7 @@ func (c *Consumer) Connect(ctx context.Context) error {
 	}
 	c.conn = conn
 	c.gen++
+	c.Stats.Connected.Store(true)
 	return nil
 }
 
@@ -140,6 +142,7 @@ func (c *Consumer) disconnect() {
 		c.conn.CloseDeadline(time.Now().Add(amqpconn.CloseTimeout))
 	}
 	c.conn, c.ch, c.deliveries, c.pub = nil, nil, nil, nil
+	c.Stats.Connected.Store(false)
 }
 
 // Close closes the connection: the broker requeues whatever was not acked.

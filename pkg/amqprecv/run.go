@@ -8,13 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
-	"github.com/hms-toolkit/hms/pkg/backoff"
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 )
 
 // Options say when to stop and how to turn a message into a line.
@@ -26,7 +23,17 @@ type Options struct {
 	// Check, when set, is asked about each message before it is handled; a
 	// non-nil error dead-letters the message with the error as reason.
 	Check func(d *Delivery) error
+	// OnBatch, when set, is told the size of each batch: the messages acked
+	// at once (ToWriter) or given to one run of the command (ToCommand).
+	OnBatch func(n int)
+	// Reason, when set, turns why a message cannot be handled (ErrNewline,
+	// or Check's error) into the reason it is dead-lettered with; nil:
+	// the error's text. The caller may say what its user can do about it.
+	Reason func(err error) string
 }
+
+// ErrNewline is why a body with a newline has no line (without JSON).
+var ErrNewline = errors.New("the body contains a newline")
 
 // drainGrace is how long Drain waits, once the broker says the queue has
 // nothing ready, for deliveries that may still be on their way.
@@ -41,14 +48,35 @@ const flowWait = 2 * time.Millisecond
 func Line(d *Delivery, asJSON bool) ([]byte, error) {
 	if !asJSON {
 		if bytes.IndexByte(d.Body, '\n') >= 0 {
-			return nil, errors.New("the body contains a newline (use --format json to receive such messages)")
+			return nil, ErrNewline
 		}
 		return d.Body, nil
 	}
 	return json.Marshal(toJSON(d))
 }
 
-// JSONMessage is the --format json form of a message.
+// lineFor returns the line of d; ok is false when d has none (a body with
+// a newline) or Check refuses it: d was then dead-lettered, and err is
+// that of the dead-lettering.
+func (c *Consumer) lineFor(d *Delivery, opt Options) (line []byte, ok bool, err error) {
+	line, err = Line(d, opt.JSON)
+	if err == nil && opt.Check != nil {
+		err = opt.Check(d)
+	}
+	if err == nil {
+		return line, true, nil
+	}
+	reason := err.Error()
+	if opt.Reason != nil {
+		reason = opt.Reason(err)
+	}
+	if err := c.DeadLetter(d, reason); err != nil && !errors.Is(err, ErrStale) {
+		return nil, false, err
+	}
+	return nil, false, nil
+}
+
+// JSONMessage is the JSON form of a message (hms-recv --format json).
 type JSONMessage struct {
 	Body          *string        `json:"body,omitempty"`
 	BodyBase64    []byte         `json:"body_base64,omitempty"` // when the body is not UTF-8
@@ -81,6 +109,13 @@ func toJSON(d *Delivery) JSONMessage {
 		m.Headers = map[string]any(d.Headers)
 	}
 	return m
+}
+
+// Summary is the one line that says what a run did in elapsed.
+func (s *Stats) Summary(elapsed time.Duration) string {
+	return fmt.Sprintf("acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s%s",
+		s.Acked.Load(), s.DeadLettered.Load(), s.Requeued.Load(), s.Lost.Load(), s.Reconnects.Load(),
+		float64(s.Acked.Load())/elapsed.Seconds(), amqpconn.BlockedSummary(s.Blocked()))
 }
 
 // stopper tracks the stop conditions shared by both modes.
@@ -141,6 +176,9 @@ func (c *Consumer) ToWriter(ctx context.Context, w io.Writer, opt Options) error
 		if err := bw.Flush(); err != nil {
 			return err // not acked: the broker requeues them
 		}
+		if opt.OnBatch != nil {
+			opt.OnBatch(unacked)
+		}
 		if err := c.Ack(last, true, unacked); err != nil {
 			c.cfg.Log.Warn("handled messages will be delivered again: the connection was lost before their ack", "count", unacked)
 		}
@@ -181,15 +219,12 @@ func (c *Consumer) ToWriter(ctx context.Context, w io.Writer, opt Options) error
 			}
 			unacked = 0
 		}
-		line, err := Line(d, opt.JSON)
-		if err == nil && opt.Check != nil {
-			err = opt.Check(d)
-		}
+		line, ok, err := c.lineFor(d, opt)
 		if err != nil {
-			if err := c.DeadLetter(d, err.Error()); err != nil && !errors.Is(err, ErrStale) {
-				return err
-			}
-			continue
+			return err
+		}
+		if !ok {
+			continue // dead-lettered
 		}
 		bw.Write(line)
 		if err := bw.WriteByte('\n'); err != nil {
@@ -205,189 +240,4 @@ func (c *Consumer) ToWriter(ctx context.Context, w io.Writer, opt Options) error
 		}
 	}
 	return settle()
-}
-
-// ExecOptions configure ToCommand.
-type ExecOptions struct {
-	Options
-	Command     string        // run with sh -c
-	Batch       int           // messages per run; <= 0: 1
-	BatchWait   time.Duration // how long to wait to fill a batch
-	RejectCodes map[int]bool  // exit statuses that dead-letter the batch
-	BackoffMin  time.Duration // first wait after a failed run; 0: 1s
-	BackoffMax  time.Duration // longest wait; 0: 1m
-	Stdout      io.Writer     // the command's stdout and stderr
-	Stderr      io.Writer
-}
-
-// ToCommand runs Command with batches of messages on its stdin, one line
-// each. Exit status 0 acks the batch; a status in RejectCodes dead-letters
-// it; any other failure requeues it and waits (growing backoff) before the
-// next batch. A signal (ctx) lets a running command finish and settles its
-// batch; a batch still being gathered is handed back to the queue.
-func (c *Consumer) ToCommand(ctx context.Context, opt ExecOptions) error {
-	if opt.Batch <= 0 {
-		opt.Batch = 1
-	}
-	if opt.Stdout == nil {
-		opt.Stdout = os.Stdout
-	}
-	if opt.Stderr == nil {
-		opt.Stderr = os.Stderr
-	}
-	failWait := backoff.Backoff{Min: opt.BackoffMin, Max: opt.BackoffMax}
-	if failWait.Min <= 0 {
-		failWait.Min = time.Second
-	}
-	if failWait.Max <= 0 {
-		failWait.Max = time.Minute
-	}
-	s := &stopper{c: c, opt: opt.Options}
-	var (
-		batch []*Delivery
-		input bytes.Buffer
-	)
-	for !s.done() {
-		batch, input = batch[:0], bytes.Buffer{}
-		want := opt.Batch
-		if opt.Count > 0 {
-			want = int(min(int64(want), opt.Count-s.handled))
-		}
-		// Gather a batch: the first message waits as long as the stop
-		// conditions allow, the others until BatchWait after the first.
-		var deadline time.Time
-		for len(batch) < want {
-			var d *Delivery
-			var err error
-			if len(batch) == 0 {
-				d, err = c.Next(ctx, 0)
-				if d == nil && err == nil {
-					d, err = s.wait(ctx)
-					if d == nil && err == nil {
-						return nil
-					}
-				}
-			} else {
-				left := time.Until(deadline)
-				if left <= 0 {
-					break
-				}
-				d, err = c.Next(ctx, 0)
-				if d == nil && err == nil && opt.Drain {
-					// Don't wait for more when there is no more.
-					if empty, _ := c.Drained(); empty {
-						left = min(left, drainGrace)
-					}
-				}
-				if d == nil && err == nil {
-					d, err = c.Next(ctx, left)
-				}
-				if d == nil && err == nil {
-					break
-				}
-			}
-			if err != nil {
-				if len(batch) > 0 {
-					c.Requeue(batch[len(batch)-1], true, len(batch))
-				}
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
-			}
-			if len(batch) > 0 && d.gen != batch[0].gen {
-				// Reconnected while gathering: the broker took the first
-				// part back already.
-				batch, input = batch[:0], bytes.Buffer{}
-			}
-			line, err := Line(d, opt.JSON)
-			if err == nil && opt.Check != nil {
-				err = opt.Check(d)
-			}
-			if err != nil {
-				if err := c.DeadLetter(d, err.Error()); err != nil && !errors.Is(err, ErrStale) {
-					return err
-				}
-				continue
-			}
-			if len(batch) == 0 {
-				deadline = time.Now().Add(opt.BatchWait)
-			}
-			batch = append(batch, d)
-			input.Write(line)
-			input.WriteByte('\n')
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		last := batch[len(batch)-1]
-		code, err := run(opt.Command, &input, opt.Stdout, opt.Stderr)
-		if err == nil && (code == 126 || code == 127) {
-			// The shell could not run the command: a typo, not a transient failure.
-			err = fmt.Errorf("sh exited %d: the command was not found or is not executable", code)
-		}
-		if err != nil {
-			c.Requeue(last, true, len(batch))
-			return fmt.Errorf("--exec: %w", err)
-		}
-		if code == 128+int(syscall.SIGPIPE) {
-			// The command's stdout (ours) was closed by its reader: no
-			// later batch can do better. Hand the batch back and stop.
-			c.Requeue(last, true, len(batch))
-			return fmt.Errorf("--exec: the command died of SIGPIPE: %w", syscall.EPIPE)
-		}
-		switch {
-		case code == 0:
-			failWait.Reset()
-			if err := c.Ack(last, true, len(batch)); err != nil {
-				c.cfg.Log.Warn("handled batch will be delivered again: the connection was lost before its ack", "count", len(batch))
-			}
-			s.handled += int64(len(batch))
-		case opt.RejectCodes[code]:
-			failWait.Reset()
-			for _, d := range batch {
-				if err := c.DeadLetter(d, fmt.Sprintf("--exec command exited %d (a --reject-codes status)", code)); err != nil && !errors.Is(err, ErrStale) {
-					return err
-				}
-			}
-		default:
-			wait := failWait.Next()
-			c.cfg.Log.Warn("--exec command failed; batch requeued", "status", code, "count", len(batch), "retry_in", wait)
-			c.Requeue(last, true, len(batch))
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			}
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-	}
-	return nil
-}
-
-// run runs command with sh -c and returns its exit status; err is for a
-// command that could not be started at all. A command killed by a signal
-// counts as status 128+signal, as in the shell.
-func run(command string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cmd := exec.Command("sh", "-c", command)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	err := cmd.Run()
-	if err == nil {
-		return 0, nil
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if code := ee.ExitCode(); code >= 0 {
-			return code, nil
-		}
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal()), nil
-		}
-		return 255, nil
-	}
-	return 0, err
 }

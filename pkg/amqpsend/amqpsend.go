@@ -57,19 +57,17 @@ type Stats struct {
 	Published   atomic.Int64 // publish calls, re-publishing included
 	Confirmed   atomic.Int64 // acked by the broker (and not returned)
 	Failed      atomic.Int64 // reported through the fail callback
+	Nacked      atomic.Int64 // refused by the broker (counted in Failed too)
+	Returned    atomic.Int64 // unroutable (counted in Failed too)
 	Republished atomic.Int64
 	LastLine    atomic.Int64 // Line of the last message taken from the input
+	Connected   atomic.Bool  // a channel to the broker is open
 }
 
 // ErrNotSent wraps the error given to the fail callback for the messages
 // Run could not get confirmed because it stopped (the error Run returns
 // says why, once).
 var ErrNotSent = errors.New("not confirmed")
-
-// ErrBlocked is wrapped (with ErrNotSent) by the error given to the fail
-// callback for the messages in flight when ctx was done while the broker
-// blocked publishing: their confirms could be a long time coming.
-var ErrBlocked = errors.New("the broker blocks publishing")
 
 type pending struct {
 	m        Message
@@ -179,6 +177,7 @@ func (p *Publisher) connect(ctx context.Context) error {
 		return err
 	}
 	p.conn, p.blocked = conn, false
+	p.Stats.Connected.Store(true)
 	return nil
 }
 
@@ -225,4 +224,5 @@ func (p *Publisher) disconnect() {
 	}
 	p.conn, p.ch, p.blocked = nil, nil, false
 	p.confirms, p.returns, p.closed = nil, nil, nil
+	p.Stats.Connected.Store(false)
 }

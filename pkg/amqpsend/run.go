@@ -15,15 +15,15 @@ import (
 // errNacked is the error of a message the broker kept refusing.
 var errNacked = errors.New("refused by the broker (nack): the queue may be full (x-overflow reject-publish) or unavailable")
 
-// Run publishes every message from in until in is closed (or ctx is done,
-// which stops reading in), and returns once each published message is
-// confirmed or failed. fail is called, from Run's goroutine, for each
-// message that was not confirmed: unroutable, refused by the broker, or
-// still unconfirmed when Run gave up (then with an error wrapping
-// ErrNotSent). When Run gives up it returns the reason at once, without
-// reading the rest of in: that is the caller's to decide. Should ctx be
-// done while the broker blocks publishing, Run does not wait for the
-// block to end: the messages in flight fail with ErrNotSent and ErrBlocked.
+// Run publishes every message from in until in is closed, and returns once
+// each published message is confirmed or failed. fail is called, from
+// Run's goroutine, for each message that was not confirmed: unroutable,
+// refused by the broker, or still unconfirmed when Run gave up (then with
+// an error wrapping ErrNotSent). When Run gives up it returns the reason at
+// once, without reading the rest of in: that is the caller's to decide.
+// ctx cuts Run short: once it is done, Run gives up with ctx's cause. To
+// stop gracefully, close in, and let ctx bound the wait for the confirms
+// (which a broker blocking publishers holds back for as long as it does).
 //
 // A message the broker refuses (a nack: a quorum queue between two
 // leaders, a full queue that rejects publishing) is published again after
@@ -32,19 +32,16 @@ var errNacked = errors.New("refused by the broker (nack): the queue may be full 
 func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Message, error)) error {
 	defer p.disconnect()
 	r := &run{p: p, fail: fail, inOpen: true}
-	done := ctx.Done()
 	for r.inOpen || len(r.inflight) > 0 || len(r.retry) > 0 || len(r.nacked) > 0 {
+		if ctx.Err() != nil {
+			return r.giveUp(context.Cause(ctx))
+		}
 		if p.ch == nil {
 			if err := r.connect(ctx); err != nil {
 				return err
 			}
 		}
 		switch {
-		case p.blocked && ctx.Err() != nil:
-			// Asked to stop, and the broker holds the confirms back for
-			// as long as its alarm lasts: stop now.
-			r.failAll(ErrBlocked)
-			return nil
 		case len(r.nacked) > 0 && len(r.inflight) == 0:
 			r.retryNacked(ctx)
 			continue
@@ -90,9 +87,7 @@ func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Messag
 			r.lost(err)
 		case p.blocked = <-p.conn.Blocked():
 			// Publishing more would only fill the socket's buffers.
-		case <-done:
-			// Stop reading; finish what is in flight.
-			done, r.inOpen = nil, false
+		case <-ctx.Done():
 		}
 	}
 	return nil
@@ -123,13 +118,14 @@ func (r *run) connect(ctx context.Context) error {
 		err = r.p.connect(ctx)
 	}
 	if err != nil {
-		r.failAll(err)
+		return r.giveUp(err)
 	}
-	return err
+	return nil
 }
 
-// failAll fails every message not confirmed yet, with ErrNotSent and why.
-func (r *run) failAll(why error) {
+// giveUp fails every message not confirmed yet, with ErrNotSent and why,
+// and returns why.
+func (r *run) giveUp(why error) error {
 	err := fmt.Errorf("%w: %w", ErrNotSent, why)
 	for _, q := range r.inflight {
 		r.retry = append(r.retry, q.m)
@@ -139,6 +135,7 @@ func (r *run) failAll(why error) {
 		r.fail(m, err)
 	}
 	r.inflight, r.retry, r.nacked = nil, nil, nil
+	return why
 }
 
 // lost handles a lost connection: what was in flight is published again.
@@ -209,10 +206,10 @@ func (r *run) settle(c amqp.Confirmation) {
 		r.nacked = append(r.nacked, q.m)
 	case !c.Ack:
 		// Refused for RetryFor, and nothing confirmed since.
-		p.Stats.Failed.Add(1)
-		r.fail(q.m, errNacked)
+		r.failNacked(q.m)
 	case q.returned != "":
 		p.Stats.Failed.Add(1)
+		p.Stats.Returned.Add(1)
 		r.fail(q.m, errors.New(q.returned))
 	default:
 		p.Stats.Confirmed.Add(1)
@@ -221,22 +218,24 @@ func (r *run) settle(c amqp.Confirmation) {
 	}
 }
 
+// failNacked fails m, which the broker refused for RetryFor.
+func (r *run) failNacked(m Message) {
+	r.p.Stats.Failed.Add(1)
+	r.p.Stats.Nacked.Add(1)
+	r.fail(m, errNacked)
+}
+
 // retryNacked handles the messages the broker refused, once none is in
 // flight: after a pause they go to be published again, on a new connection
 // (a channel of a quorum queue can stay in a refusing state after its
 // leader changed; the next node is as good); once the broker has refused
-// for RetryFor (or ctx is done), they fail.
+// for RetryFor, they fail.
 func (r *run) retryNacked(ctx context.Context) {
 	p := r.p
 	left := time.Until(r.nackedAt.Add(p.cfg.RetryFor))
-	if left <= 0 || ctx.Err() != nil {
-		err := errNacked
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w: %w", ErrNotSent, errNacked)
-		}
+	if left <= 0 {
 		for _, m := range r.nacked {
-			p.Stats.Failed.Add(1)
-			r.fail(m, err)
+			r.failNacked(m)
 		}
 		r.nacked = nil
 		return
@@ -245,7 +244,7 @@ func (r *run) retryNacked(ctx context.Context) {
 	p.cfg.Log.Warn("the broker refused messages (nack); publishing them again", "count", len(r.nacked),
 		"node", p.conn.URL, "in", wait, "giving_up_in", left)
 	if backoff.Sleep(ctx, wait) != nil {
-		return // stopped: the next round fails them
+		return // cut short: Run gives up
 	}
 	r.retry = append(r.nacked, r.retry...)
 	r.nacked = nil

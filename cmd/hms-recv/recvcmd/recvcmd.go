@@ -6,9 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -17,6 +14,7 @@ import (
 	"github.com/hms-toolkit/hms/pkg/amqprecv"
 	"github.com/hms-toolkit/hms/pkg/clilog"
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
+	"github.com/hms-toolkit/hms/pkg/metrics"
 )
 
 const description = `Consumes queue Q and writes each message body to stdout as a line, or feeds
@@ -37,22 +35,33 @@ broker refuses the declaration (PRECONDITION_FAILED): hms-recv stops with
 that message; use --no-declare to consume it as it is (rejected messages
 then follow the queue's own dead-letter settings, or are dropped).
 
---exec CMD runs 'sh -c CMD' with up to --batch lines on its stdin; its
-output goes to hms-recv's stdout. Exit 0 acks the batch; an exit status in
---reject-codes dead-letters it (poison); any other failure requeues it and
-waits before the next batch (--backoff, doubling up to 1m).
+--exec CMD runs 'sh -c CMD', in a process group of its own, with up to
+--batch lines on its stdin; its output goes to hms-recv's stdout. Exit 0
+acks the batch; an exit status in --reject-codes dead-letters it (poison);
+any other failure, or a run longer than --exec-timeout (its process group
+gets SIGTERM, then SIGKILL), requeues it and waits before the next batch
+(--backoff, doubling up to 1m). With --drain, hms-recv gives up (exit 1)
+when only failing messages are left: 3 runs have failed on messages that
+had all failed before, and none settled its batch since.
+
+SIGINT/SIGTERM stop consuming: written lines are acked, a batch being
+gathered goes back to the queue, and a running command gets --stop-grace to
+finish (its batch is then settled); after that, or at a second signal, its
+process group gets SIGTERM, then SIGKILL, and its batch goes back to the
+queue. hms-recv then exits 130/143.
+
+--metrics-addr HOST:PORT serves Prometheus metrics (/metrics) and whether
+the broker connection is up (/healthz).
 
 A cluster: give each node (--url repeated, or AMQP_URL with the URLs
 separated by spaces); after a connection loss hms-recv moves on to the next
 node, in order, for up to --retry-for in all. --quorum declares Q and Q.dead
 as quorum queues (replicated), Q dead-lettering at least once.
 
-SIGINT/SIGTERM stop consuming: written lines are acked, a running command
-finishes and its batch is settled, everything else goes back to the queue.
-
-Exit status 1: some messages were dead-lettered (see stderr). Exit status
-2: a fatal error (bad URL or credentials, queue declaration refused, broker
-gone for longer than --retry-for, --exec command not found).`
+Exit status 1: some messages were dead-lettered (see stderr), or --drain
+gave up on failing messages. Exit status 2: a fatal error (bad URL or
+credentials, queue declaration refused, broker gone for longer than
+--retry-for, --exec command not found).`
 
 // Main runs hms-recv as the process.
 func Main() int { return cmdutil.Main(Run) }
@@ -72,143 +81,80 @@ func App() *cli.App {
 		&cli.IntFlag{Name: "prefetch", Value: 500, Usage: "`N` unacked messages the broker may send ahead (at most 65535)"},
 		&cli.StringFlag{Name: "format", Value: "lines", Usage: "output `FORMAT`: lines (the body) or json (body, properties, headers)"},
 		&cli.Int64Flag{Name: "count", Aliases: []string{"n"}, Usage: "stop after `N` messages"},
-		&cli.BoolFlag{Name: "drain", Usage: "stop when the queue is empty"},
+		&cli.BoolFlag{Name: "drain", Usage: "stop when the queue is empty (or, with --exec, holds only messages that keep failing)"},
 		&cli.DurationFlag{Name: "idle-timeout", Usage: "stop after `D` without a message"},
 		&cli.StringFlag{Name: "exec", Usage: "run 'sh -c `CMD`' with batches of lines on its stdin"},
 		&cli.IntFlag{Name: "batch", Value: 1, Usage: "with --exec: up to `N` messages per run"},
 		&cli.DurationFlag{Name: "batch-wait", Value: 200 * time.Millisecond, Usage: "with --exec: wait up to `D` to fill a batch"},
 		&cli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "with --exec: first wait `D` after a failed run (doubles up to 1m)"},
 		&cli.StringFlag{Name: "reject-codes", Usage: "with --exec: exit `STATUSES` (e.g. 3,4) that dead-letter the batch"},
+		&cli.DurationFlag{Name: "exec-timeout", DefaultText: "no limit", Usage: "with --exec: kill a run that takes longer than `D` and requeue its batch"},
 		&cli.BoolFlag{Name: "verify", Usage: "pass on only envelopes that verify with --keyring; dead-letter the rest"},
 		&cli.StringFlag{Name: "keyring", EnvVars: []string{"HMS_KEYRING"}, Usage: "keyring `FILE` for --verify (hms-sign key files concatenated)"},
+		cmdutil.StopGraceFlag(),
+		amqpcli.MetricsFlag(),
 	}, amqpcli.Flags()...)
 	app.Action = run
 	return cmdutil.Prepare(app)
 }
 
+// setup is what the flags say: the consumer's configuration and how to
+// handle the messages.
+type setup struct {
+	cfg  amqprecv.Config
+	opt  amqprecv.Options
+	exec *amqprecv.ExecOptions // nil: write lines to stdout
+}
+
 func run(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return cmdutil.Fatalf("unexpected argument %q", c.Args().First()).WithHint("quote the command: --exec 'CMD ARGS'")
-	}
 	log, err := amqpcli.Logger(c)
 	if err != nil {
 		return err
 	}
-	q := c.String("queue")
-	if q == "" {
-		return cmdutil.Fatalf("no queue: give --queue Q").WithHint("see 'hms-recv --help'")
-	}
-	if err := amqpcli.CheckQueue(c, q); err != nil {
+	s, err := options(c, log)
+	if err != nil {
 		return err
 	}
-	if err := amqpcli.CheckDurations(c, "idle-timeout", "batch-wait", "backoff"); err != nil {
-		return err
-	}
-	opt := amqprecv.Options{Count: c.Int64("count"), Drain: c.Bool("drain"), IdleTimeout: c.Duration("idle-timeout")}
-	switch c.String("format") {
-	case "lines":
-	case "json":
-		opt.JSON = true
-	default:
-		return cmdutil.Fatalf("--format %q: want lines or json", c.String("format"))
-	}
-	if opt.Count < 0 {
-		return cmdutil.Fatalf("--count %d: want a positive number", opt.Count)
-	}
-	cmd := c.String("exec")
-	if cmd == "" {
-		for _, f := range []string{"batch", "batch-wait", "reject-codes", "backoff"} {
-			if c.IsSet(f) {
-				return cmdutil.Fatalf("--%s needs --exec", f)
-			}
-		}
-	}
-	if n := c.Int("batch"); n < 1 || n > amqprecv.MaxPrefetch {
-		// A batch is taken within one prefetch window.
-		return cmdutil.Fatalf("--batch %d: want 1 to %d", n, amqprecv.MaxPrefetch)
-	}
-	reject := map[int]bool{}
-	if s := c.String("reject-codes"); s != "" {
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 || n > 255 {
-				return cmdutil.Fatalf("--reject-codes: %q is not an exit status (1-255)", f)
-			}
-			reject[n] = true
-		}
-	}
-	if !c.Bool("verify") && c.IsSet("keyring") && os.Getenv("HMS_KEYRING") == "" {
-		return cmdutil.Fatalf("--keyring needs --verify")
-	}
-	if c.Bool("verify") {
-		check, err := verifier(c)
-		if err != nil {
-			return err
-		}
-		opt.Check = check
-	}
-	prefetch := c.Int("prefetch")
-	if prefetch < 1 || prefetch > amqprecv.MaxPrefetch {
-		return cmdutil.Fatalf("--prefetch %d: want 1 to %d", prefetch, amqprecv.MaxPrefetch)
-	}
-	if cmd != "" {
-		prefetch = max(prefetch, c.Int("batch"))
-	} else if opt.Count > 0 && opt.Count < int64(prefetch) {
-		prefetch = int(opt.Count) // don't take messages only to hand them back
-	}
-	cfg := amqprecv.Config{
-		Queue: amqpcli.Queue(c, q), Prefetch: prefetch,
-		RetryFor: c.Duration("retry-for"), Log: log,
-	}
-	if cfg.Conn, err = amqpcli.Conn(c); err != nil {
-		return err
-	}
-
 	ctx := c.Context
-	stderr := c.App.ErrWriter
-	cons := amqprecv.NewConsumer(cfg)
+	cons := amqprecv.NewConsumer(s.cfg)
 	defer cons.Close()
+	stopMetrics, err := amqpcli.ServeMetrics(c, log, func(reg *metrics.Registry) {
+		m := reg.Recv(&cons.Stats)
+		s.opt.OnBatch = m.Batch
+		if s.exec != nil {
+			s.exec.OnBatch, s.exec.OnRun = m.Batch, m.Run
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	if err := cons.Connect(ctx); err != nil {
 		if ctx.Err() != nil {
 			return cmdutil.Stopped(ctx, "")
 		}
 		return amqpcli.Fatal(err)
 	}
-	log.Info("consuming", "queue", q, "prefetch", prefetch)
+	log.Info("consuming", "queue", s.cfg.Queue.Name, "prefetch", cons.Prefetch())
 	st := &cons.Stats
 	stopProgress := func() {}
 	if c.Bool("progress") {
-		stopProgress = clilog.Progress(stderr, 500*time.Millisecond, st.Acked.Load, "msg", func() string {
-			return fmt.Sprintf("hms-recv: acked %d, dead-lettered %d, requeued %d%s", st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), amqpcli.BlockedNow(&st.Stats))
+		stopProgress = clilog.Progress(c.App.ErrWriter, 500*time.Millisecond, st.Acked.Load, "msg", func() string {
+			return fmt.Sprintf("hms-recv: acked %d, dead-lettered %d, requeued %d%s", st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), st.BlockedStatus())
 		})
 	}
 	start := time.Now()
-	if cmd != "" {
-		err = cons.ToCommand(ctx, amqprecv.ExecOptions{
-			Options: opt, Command: cmd, Batch: c.Int("batch"), BatchWait: c.Duration("batch-wait"),
-			RejectCodes: reject, BackoffMin: c.Duration("backoff"),
-			Stdout: c.App.Writer, Stderr: stderr,
-		})
+	if s.exec != nil {
+		work, cancel := cmdutil.WorkContext(ctx, c.Duration("stop-grace"))
+		defer cancel()
+		err = cons.ToCommand(ctx, work, *s.exec)
 	} else {
-		err = cons.ToWriter(ctx, c.App.Writer, opt)
+		err = cons.ToWriter(ctx, c.App.Writer, s.opt)
 	}
 	stopProgress()
 	cons.Close()
 	if c.Bool("verbose") {
-		el := time.Since(start)
-		fmt.Fprintf(stderr, "hms-recv: acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s%s\n",
-			st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), st.Lost.Load(), st.Reconnects.Load(),
-			float64(st.Acked.Load())/el.Seconds(), amqpcli.BlockedTotal(&st.Stats))
+		fmt.Fprintf(c.App.ErrWriter, "hms-recv: %s\n", st.Summary(time.Since(start)))
 	}
-	switch {
-	case cmdutil.IsBrokenPipe(err):
-		return err
-	case err != nil:
-		return amqpcli.Fatal(err)
-	case ctx.Err() != nil:
-		return cmdutil.Stopped(ctx, "")
-	case st.DeadLettered.Load() > 0:
-		return cmdutil.Partial
-	}
-	return nil
+	return exitError(ctx, err, st)
 }

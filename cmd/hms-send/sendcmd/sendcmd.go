@@ -3,24 +3,24 @@
 package sendcmd
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/hms-toolkit/hms/pkg/amqpcli"
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 	"github.com/hms-toolkit/hms/pkg/amqpsend"
 	"github.com/hms-toolkit/hms/pkg/clilog"
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
+	"github.com/hms-toolkit/hms/pkg/lines"
+	"github.com/hms-toolkit/hms/pkg/metrics"
 )
 
 const description = `Each line of stdin becomes one persistent message (the body is the line
@@ -33,13 +33,25 @@ are reported, and written to --failed FILE so a rerun can finish the job:
 
    hms-send -q work --failed failed.txt < lines || hms-send -q work < failed.txt
 
-The message-id is the "id" of a line that is an hms envelope (a JSON object
-with an "id" field of at most 255 bytes), and RUNID-LINENUMBER otherwise.
-Empty lines are skipped (counted in the summary); lines over --max-size
-bytes are errors.
+The message-id is the "id" of a line that is a well-formed hms envelope
+(all its fields, of the right form; the signature is not checked), and
+RUNID-LINENUMBER for every other line, JSON or not: such a line never
+shares its message-id, by which consumers drop duplicates. Empty lines are
+skipped (counted in the summary); lines over --max-size bytes are errors.
 
 With --queue the queue is declared durable, with a dead-letter queue Q.dead
-(see hms-recv); --no-declare uses an existing queue as it is.
+(see hms-recv); --no-declare uses an existing queue as it is. A queue or
+exchange name the broker would change (a line break) or refuse (not UTF-8)
+is a usage error.
+
+SIGINT/SIGTERM stop reading; the messages in flight get --stop-grace to be
+confirmed (a second signal cuts it short), the lines not confirmed go to
+--failed, and hms-send exits 130/143 saying from which line to resume. If
+every line had been read and confirmed, it exits as if no signal came.
+
+--metrics-addr HOST:PORT serves Prometheus metrics (/metrics) and whether
+the broker connection is up (/healthz), for long-running feeds such as
+'tail -F log | hms-send ...'.
 
 A cluster: give each node (--url repeated, or AMQP_URL with the URLs
 separated by spaces). After a connection loss hms-send moves on to the next
@@ -49,7 +61,7 @@ publishing (a memory or disk alarm), it says so once and waits.
 Exit status 1: some lines were not sent (unroutable, refused by the broker,
 too long), the others were confirmed. Exit status 2: nothing more could be
 done (bad URL or credentials, missing queue with --no-declare, broker gone
-for longer than --retry-for, interrupted); the summary says how far it got.`
+for longer than --retry-for); the summary says how far it got.`
 
 // Main runs hms-send as the process.
 func Main() int { return cmdutil.Main(Run) }
@@ -73,6 +85,8 @@ func App() *cli.App {
 		&cli.StringSliceFlag{Name: "header", Usage: "add header `K=V` to every message (repeatable)"},
 		&cli.StringFlag{Name: "failed", Usage: "write the lines not confirmed to `FILE`, for a rerun"},
 		&cli.IntFlag{Name: "max-size", Value: amqpsend.MaxSize, Usage: "longest line in `BYTES`; longer lines are errors"},
+		cmdutil.StopGraceFlag(),
+		amqpcli.MetricsFlag(),
 	}, amqpcli.Flags()...)
 	app.Action = run
 	return cmdutil.Prepare(app)
@@ -86,58 +100,17 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := amqpsend.Config{
-		Exchange:    c.String("exchange"),
-		RoutingKey:  c.String("routing-key"),
-		Window:      c.Int("window"),
-		ContentType: c.String("content-type"),
-		RetryFor:    c.Duration("retry-for"),
-		Log:         log,
-	}
-	if q := c.String("queue"); q != "" {
-		if cfg.Exchange != "" {
-			return cmdutil.Fatalf("--queue and --exchange exclude each other").
-				WithHint("to publish to a queue through an exchange, bind it and use --exchange and --routing-key")
-		}
-		cfg.Queue = amqpcli.Queue(c, q)
-	} else if cfg.Exchange == "" {
-		return cmdutil.Fatalf("no target: give --queue Q, or --exchange X --routing-key K").WithHint("see 'hms-send --help'")
-	}
-	if err := amqpcli.CheckDurations(c); err != nil {
+	cfg, err := config(c, log)
+	if err != nil {
 		return err
 	}
-	if cfg.Window < 1 || cfg.Window > amqpsend.MaxWindow {
-		return cmdutil.Fatalf("--window %d: want 1 to %d", cfg.Window, amqpsend.MaxWindow)
-	}
-	if c.Int("max-size") < 1 {
-		return cmdutil.Fatalf("--max-size %d: want at least 1", c.Int("max-size"))
-	}
-	if err := amqpcli.CheckNames("--exchange", cfg.Exchange, "--routing-key", cfg.RoutingKey, "--content-type", cfg.ContentType); err != nil {
-		return err
-	}
-	if cfg.Exchange == "" {
-		if err := amqpcli.CheckQueue(c, cfg.Queue.Name); err != nil {
-			return err
+	feed := amqpsend.Feed{In: c.App.Reader, MaxSize: c.Int("max-size"), Log: log, BadLine: func(e *amqpsend.LineError) {
+		if tl, ok := errors.AsType[*lines.TooLongError](e); ok {
+			log.Error(fmt.Sprintf("line %d: longer than the %d-byte message limit (--max-size): not sent", e.Line, tl.Max))
+			return
 		}
-	}
-	for _, h := range c.StringSlice("header") {
-		k, v, ok := strings.Cut(h, "=")
-		if !ok || k == "" {
-			return cmdutil.Fatalf("--header %q: want KEY=VALUE", h)
-		}
-		if err := amqpcli.CheckNames("a --header name", k); err != nil {
-			return err
-		}
-		if cfg.Headers == nil {
-			cfg.Headers = amqp.Table{}
-		}
-		cfg.Headers[k] = v
-	}
-	if cfg.Conn, err = amqpcli.Conn(c); err != nil {
-		return err
-	}
-
-	var failed *bufio.Writer
+		log.Error(e.Error())
+	}}
 	if path := c.String("failed"); path != "" {
 		// Not the input itself (hms-send --failed rest < rest, to finish an
 		// earlier run): creating it would lose every line before it is read.
@@ -146,122 +119,142 @@ func run(c *cli.Context) error {
 			return err
 		}
 		defer f.Close()
-		failed = bufio.NewWriter(f)
+		feed.Failed = f
 	}
-
-	ctx := c.Context
-	stderr := c.App.ErrWriter
-
-	var idb [6]byte
-	rand.Read(idb[:])
-	runID := hex.EncodeToString(idb[:])
-	lines := make(chan amqpsend.Message, 4096)
-	var skippedN, rejectedN atomic.Int64 // written by the bad-lines goroutine
-	badLines := make(chan *amqpsend.LineError, 64)
-	readErr := make(chan error, 1)
-	go func() {
-		readErr <- amqpsend.ReadLines(c.App.Reader, c.Int("max-size"), runID+"-", lines,
-			func(e *amqpsend.LineError) { badLines <- e }, ctx.Done())
-		close(badLines)
-	}()
-	// Bad lines are reported from their own goroutine so the reader never
-	// waits for the publisher to report them.
-	badDone := make(chan struct{})
-	go func() {
-		defer close(badDone)
-		for e := range badLines {
-			if errors.Is(e, amqpsend.ErrEmpty) {
-				skippedN.Add(1)
-				continue
-			}
-			rejectedN.Add(1)
-			log.Error(e.Error())
-		}
-	}()
-
 	p := amqpsend.New(cfg)
-	var failedN, lastLine int64
-	var writeErr error
-	fail := func(m amqpsend.Message, err error) {
-		failedN++
-		lastLine = max(lastLine, m.Line)
-		if !errors.Is(err, amqpsend.ErrNotSent) {
-			log.Error(fmt.Sprintf("line %d: %v", m.Line, err), "message_id", m.MessageID)
-		}
-		if failed != nil && writeErr == nil {
-			failed.Write(m.Body)
-			writeErr = failed.WriteByte('\n')
-		}
+	var lineStats amqpsend.FeedStats
+	stopMetrics, err := amqpcli.ServeMetrics(c, log, func(reg *metrics.Registry) { reg.Send(&p.Stats, &lineStats) })
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 	stopProgress := func() {}
 	if c.Bool("progress") {
-		stopProgress = clilog.Progress(stderr, 500*time.Millisecond, p.Stats.Confirmed.Load, "msg", func() string {
-			return fmt.Sprintf("hms-send: read %d, confirmed %d%s", p.Stats.Read.Load(), p.Stats.Confirmed.Load(), amqpcli.BlockedNow(&p.Stats.Stats))
+		stopProgress = clilog.Progress(c.App.ErrWriter, 500*time.Millisecond, p.Stats.Confirmed.Load, "msg", func() string {
+			return fmt.Sprintf("hms-send: read %d, confirmed %d%s", p.Stats.Read.Load(), p.Stats.Confirmed.Load(), p.Stats.BlockedStatus())
 		})
 	}
-	start := time.Now()
-	runErr := p.Run(ctx, lines, fail)
+	work, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
+	defer cancel()
+	res := p.Publish(c.Context, work, feed, &lineStats)
 	stopProgress()
-	var rerr error
-	var unsent int64 // read but never published
-	if ctx.Err() != nil {
-		// Interrupted: the lines read but not sent go to --failed; the
-		// reader may be blocked on stdin, so don't wait for it.
-	drain:
-		for {
-			select {
-			case m, ok := <-lines:
-				if !ok {
-					break drain
-				}
-				unsent++
-				fail(m, amqpsend.ErrNotSent)
-			default:
-				break drain
-			}
-		}
-	} else if runErr == nil || failed != nil {
-		if runErr != nil {
-			// Gave up: the rest of stdin goes to --failed, for a rerun.
-			for m := range lines {
-				unsent++
-				fail(m, amqpsend.ErrNotSent)
-			}
-		}
-		rerr = <-readErr
-		<-badDone
+	return report(c, res)
+}
+
+// config is the publisher's configuration from the flags.
+func config(c *cli.Context, log *slog.Logger) (amqpsend.Config, error) {
+	cfg := amqpsend.Config{
+		Exchange:    c.String("exchange"),
+		RoutingKey:  c.String("routing-key"),
+		Window:      c.Int("window"),
+		ContentType: c.String("content-type"),
+		RetryFor:    c.Duration("retry-for"),
+		Log:         log,
 	}
-	// Else gave up without --failed: exit now, even if stdin never ends.
-	if failed != nil {
-		if err := failed.Flush(); err != nil && writeErr == nil {
-			writeErr = err
+	if err := target(c, &cfg); err != nil {
+		return cfg, err
+	}
+	if err := amqpcli.CheckDurations(c, "stop-grace"); err != nil {
+		return cfg, err
+	}
+	if cfg.Window < 1 || cfg.Window > amqpsend.MaxWindow {
+		return cfg, cmdutil.Fatalf("--window %d: want 1 to %d", cfg.Window, amqpsend.MaxWindow)
+	}
+	if c.Int("max-size") < 1 {
+		return cfg, cmdutil.Fatalf("--max-size %d: want at least 1", c.Int("max-size"))
+	}
+	if err := amqpcli.CheckNames("--routing-key", cfg.RoutingKey, "--content-type", cfg.ContentType); err != nil {
+		return cfg, err
+	}
+	for _, h := range c.StringSlice("header") {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok || k == "" {
+			return cfg, cmdutil.Fatalf("--header %q: want KEY=VALUE", h)
 		}
+		if err := amqpcli.CheckNames("a --header name", k); err != nil {
+			return cfg, err
+		}
+		if cfg.Headers == nil {
+			cfg.Headers = amqp.Table{}
+		}
+		cfg.Headers[k] = v
 	}
-	el := time.Since(start)
-	skipped, rejected := skippedN.Load(), rejectedN.Load()
-	summary := fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s%s",
-		p.Stats.Read.Load()+unsent+rejected+skipped, p.Stats.Confirmed.Load(), failedN, rejected, skipped,
-		p.Stats.Republished.Load(), p.Stats.Reconnects.Load(), float64(p.Stats.Confirmed.Load())/el.Seconds(), amqpcli.BlockedTotal(&p.Stats.Stats))
-	notAll := failedN > 0 || rejected > 0 || runErr != nil || rerr != nil
-	if notAll || c.Bool("verbose") {
-		fmt.Fprintf(stderr, "hms-send: %s\n", summary)
+	var err error
+	if cfg.Conn, err = amqpcli.Conn(c); err != nil {
+		return cfg, err
 	}
-	if failedN > 0 && failed != nil {
-		fmt.Fprintf(stderr, "hms-send: the %d lines not confirmed are in %s\n", failedN, c.String("failed"))
+	return cfg, nil
+}
+
+// target checks --queue, or --exchange and --routing-key.
+func target(c *cli.Context, cfg *amqpsend.Config) error {
+	q := c.String("queue")
+	switch {
+	case q != "" && cfg.Exchange != "":
+		return cmdutil.Fatalf("--queue and --exchange exclude each other").
+			WithHint("to publish to a queue through an exchange, bind it and use --exchange and --routing-key")
+	case q != "":
+		cfg.Queue = amqpcli.Queue(c, q)
+		return amqpcli.CheckQueue(c, q)
+	case cfg.Exchange == "":
+		return cmdutil.Fatalf("no target: give --queue Q, or --exchange X --routing-key K").WithHint("see 'hms-send --help'")
+	}
+	if err := amqpconn.CheckName(cfg.Exchange); err != nil {
+		return cmdutil.Fatalf("--exchange %v", err)
+	}
+	return nil
+}
+
+// report prints the summary and turns the result into the exit status.
+func report(c *cli.Context, res *amqpsend.Result) error {
+	stderr, path := c.App.ErrWriter, c.String("failed")
+	if !res.AllHandled() || c.Bool("verbose") {
+		fmt.Fprintf(stderr, "hms-send: %s\n", res.Summary())
+	}
+	if res.Failed > 0 && path != "" {
+		are := "are"
+		if res.Failed == 1 {
+			are = "is"
+		}
+		fmt.Fprintf(stderr, "hms-send: the %d %s not confirmed %s in %s\n", res.Failed, cmdutil.Plural(res.Failed, "line"), are, path)
 	}
 	switch {
-	case writeErr != nil:
-		return cmdutil.Fatalf("--failed %s: %v", c.String("failed"), writeErr)
-	case runErr != nil:
-		return amqpcli.Fatal(runErr)
-	case rerr != nil:
-		return cmdutil.Fatalf("reading stdin: %v", rerr)
-	case ctx.Err() != nil:
-		lastLine = max(lastLine, p.Stats.LastLine.Load())
-		return cmdutil.Stopped(ctx, "the input after line %d was not read", lastLine).
-			WithHint(fmt.Sprintf("resume with: tail -n +%d INPUT | hms-send ...", lastLine+1))
-	case notAll:
+	case res.FailedErr != nil:
+		return cmdutil.Fatalf("--failed %s: %v", path, res.FailedErr)
+	case res.PublishErr != nil:
+		return amqpcli.Fatal(res.PublishErr)
+	case res.ReadErr != nil:
+		return cmdutil.Fatalf("reading stdin: %v", res.ReadErr)
+	case res.Stopped:
+		return stopped(c.Context, res, path)
+	case !res.AllHandled():
 		return cmdutil.Partial
 	}
 	return nil
+}
+
+// stopped is the error of a run a signal stopped: what was done, and where
+// a rerun must start.
+func stopped(ctx context.Context, res *amqpsend.Result, failedPath string) error {
+	next := res.LastRead + 1
+	switch {
+	case failedPath != "" && res.InputDone:
+		return cmdutil.Stopped(ctx, "every line was read, but not all were confirmed").
+			WithHint("send the lines in " + failedPath + " again: hms-send ... < " + failedPath)
+	case failedPath != "" && res.Failed > 0:
+		return cmdutil.Stopped(ctx, "the input after line %d was not read", res.LastRead).
+			WithHint(fmt.Sprintf("resume with: { cat %s; tail -n +%d INPUT; } | hms-send ...", failedPath, next))
+	case res.FirstNotSent > 0:
+		what := fmt.Sprintf("lines from %d on were not all confirmed", res.FirstNotSent)
+		if !res.InputDone {
+			what += fmt.Sprintf(", and the input after line %d was not read", res.LastRead)
+		}
+		return cmdutil.Stopped(ctx, "%s", what).WithHint(fmt.Sprintf(
+			"resume with: tail -n +%d INPUT | hms-send ... (with --failed FILE, only what is missing would be sent again)", res.FirstNotSent))
+	}
+	if res.LastRead == 0 {
+		return cmdutil.Stopped(ctx, "no line was read")
+	}
+	return cmdutil.Stopped(ctx, "the input after line %d was not read", res.LastRead).
+		WithHint(fmt.Sprintf("resume with: tail -n +%d INPUT | hms-send ...", next))
 }
