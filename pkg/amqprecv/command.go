@@ -116,6 +116,7 @@ func exitStatus(ps *os.ProcessState) int {
 // do nothing on a nil *failing.
 type failing struct {
 	failed  map[messageKey]struct{} // failed, and not settled since
+	away    map[messageKey]struct{} // requeued, and not delivered again since
 	runs    int                     // failed runs since the last settled one
 	repeats int                     // of those, runs whose messages had all failed before
 }
@@ -139,9 +140,13 @@ func (f *failing) failedRun(batch []*Delivery) bool {
 	if f == nil {
 		return false
 	}
+	if f.away == nil {
+		f.away = map[messageKey]struct{}{}
+	}
 	repeat := true
 	for _, d := range batch {
 		k := keyOf(d)
+		f.away[k] = struct{}{}
 		if _, ok := f.failed[k]; !ok {
 			repeat = false
 			f.failed[k] = struct{}{}
@@ -153,6 +158,17 @@ func (f *failing) failedRun(batch []*Delivery) bool {
 	}
 	return f.repeats >= DrainGiveUp
 }
+
+// delivered records that d came (back): it is no longer away.
+func (f *failing) delivered(d *Delivery) {
+	if f != nil && len(f.away) > 0 {
+		delete(f.away, keyOf(d))
+	}
+}
+
+// returning reports whether messages requeued after a failed run have not
+// been delivered again yet.
+func (f *failing) returning() bool { return len(f.away) > 0 }
 
 // settled records a run that acked or dead-lettered its batch.
 func (f *failing) settled(batch []*Delivery) {

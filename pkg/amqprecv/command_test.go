@@ -105,3 +105,30 @@ func TestFailing(t *testing.T) {
 		t.Fatal("keys")
 	}
 }
+
+// A drain waits for the messages it requeued to come back before it
+// believes an empty queue (a quorum queue requeues asynchronously).
+func TestFailingReturning(t *testing.T) {
+	d := func(id, body string) *Delivery {
+		return &Delivery{Delivery: amqp.Delivery{MessageId: id, Body: []byte(body)}}
+	}
+	a, b := d("1", "a"), d("2", "b")
+	var nilF *failing
+	nilF.delivered(a)
+	f := &failing{failed: map[messageKey]struct{}{}}
+	if f.returning() {
+		t.Fatal("returning before any failure")
+	}
+	f.failedRun([]*Delivery{a, b})
+	if !f.returning() {
+		t.Fatal("requeued messages are not on their way back")
+	}
+	f.delivered(a)
+	if !f.returning() {
+		t.Fatal("b is still away")
+	}
+	f.delivered(b)
+	if f.returning() {
+		t.Fatal("both came back")
+	}
+}

@@ -173,6 +173,7 @@ func newExecLoop(c *Consumer, opt ExecOptions) *execLoop {
 	}
 	if opt.Drain {
 		l.failing = &failing{failed: map[messageKey]struct{}{}}
+		l.s.returning = l.failing.returning
 	}
 	return l
 }
@@ -209,6 +210,7 @@ func (l *execLoop) gather(ctx context.Context) (stop bool, err error) {
 			}
 			return true, err
 		}
+		l.failing.delivered(d)
 		if len(l.batch) > 0 && d.gen != l.batch[0].gen {
 			// Reconnected while gathering: the broker took the first
 			// part back already.

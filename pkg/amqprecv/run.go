@@ -39,6 +39,13 @@ var ErrNewline = errors.New("the body contains a newline")
 // nothing ready, for deliveries that may still be on their way.
 const drainGrace = 50 * time.Millisecond
 
+// requeueGrace is how long Drain waits instead when messages this consumer
+// requeued have not come back yet: the broker applies a requeue
+// asynchronously (a quorum queue through its log), so the queue can look
+// empty while they are on their way back. Another consumer may take them,
+// or the broker dead-letter them (delivery limit): the wait is bounded.
+const requeueGrace = 5 * time.Second
+
 // flowWait is how long ToWriter waits for the next delivery before it
 // flushes and acks what it has written.
 const flowWait = 2 * time.Millisecond
@@ -123,6 +130,9 @@ type stopper struct {
 	c       *Consumer
 	opt     Options
 	handled int64
+	// returning, when set, reports whether messages requeued by this
+	// consumer are still on their way back (see requeueGrace).
+	returning func() bool
 }
 
 func (s *stopper) done() bool { return s.opt.Count > 0 && s.handled >= s.opt.Count }
@@ -137,7 +147,11 @@ func (s *stopper) wait(ctx context.Context) (*Delivery, error) {
 			return nil, err
 		}
 		if empty {
-			d, err := s.c.Next(ctx, drainGrace)
+			grace := drainGrace
+			if s.returning != nil && s.returning() {
+				grace = requeueGrace
+			}
+			d, err := s.c.Next(ctx, grace)
 			if d == nil && err == nil {
 				return nil, nil
 			}

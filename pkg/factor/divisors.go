@@ -1,6 +1,10 @@
 package factor
 
-import "slices"
+import (
+	"container/heap"
+	"math/big"
+	"slices"
+)
 
 // Divisors64 appends every divisor of the number whose ascending prime
 // factors (with multiplicity) are primes to dst, in ascending order,
@@ -105,34 +109,9 @@ func mergedDivisors64(primes []uint64) []uint64 {
 	return d
 }
 
-// Divisors128 is Divisors64 for numbers up to 2^128-1.
-func Divisors128(primes []U128, dst []U128) []U128 {
-	mark := len(dst)
-	dst = append(dst, From64(1))
-	for i := 0; i < len(primes); {
-		p := primes[i]
-		j := i
-		for j < len(primes) && primes[j] == p {
-			j++
-		}
-		count := len(dst) - mark
-		pk := From64(1)
-		for e := 0; e < j-i; e++ {
-			pk, _ = pk.Mul(p) // pk divides n < 2^128: no overflow
-			for _, d := range dst[mark : mark+count] {
-				v, _ := d.Mul(pk)
-				dst = append(dst, v)
-			}
-		}
-		i = j
-	}
-	slices.SortFunc(dst[mark:], U128.Cmp)
-	return dst
-}
-
 // NumDivisors returns how many divisors the number with the given ascending
 // prime factors has (1 and itself included).
-func NumDivisors[T comparable](primes []T) uint64 {
+func NumDivisors(primes []uint64) uint64 {
 	n := uint64(1)
 	for i := 0; i < len(primes); {
 		j := i
@@ -143,4 +122,120 @@ func NumDivisors[T comparable](primes []T) uint64 {
 		i = j
 	}
 	return n
+}
+
+// MaxListedDivisors is the most divisors EachDivisor lists: a number with
+// more would take terabytes to print.
+const MaxListedDivisors = 1 << 40
+
+// primePower is p^e.
+type primePower struct {
+	p *big.Int
+	e int
+}
+
+// powers groups ascending primes into prime powers.
+func powers(primes []*big.Int) []primePower {
+	var pps []primePower
+	for _, p := range primes {
+		if k := len(pps) - 1; k >= 0 && pps[k].p.Cmp(p) == 0 {
+			pps[k].e++
+		} else {
+			pps = append(pps, primePower{p, 1})
+		}
+	}
+	return pps
+}
+
+// CountDivisors returns how many divisors the number with the given
+// ascending prime factors has (1 and itself included), or false when there
+// are more than MaxListedDivisors.
+func CountDivisors(primes []*big.Int) (uint64, bool) {
+	n := uint64(1)
+	for _, pp := range powers(primes) {
+		if n > MaxListedDivisors/uint64(pp.e+1) {
+			return 0, false
+		}
+		n *= uint64(pp.e + 1)
+	}
+	return n, true
+}
+
+// EachDivisor calls yield with every divisor of the number whose ascending
+// prime factors are primes, in ascending order, 1 and the number included,
+// until yield returns false. It holds about the square root of their count
+// in memory, not all of them: the prime powers are split into two groups
+// whose divisor lists A and B are about equally long, and the products a·b
+// are merged in order with a heap over A. The caller must check the count
+// with CountDivisors first. The yielded value is not retained.
+func EachDivisor(primes []*big.Int, yield func(*big.Int) bool) {
+	pps := powers(primes)
+	// Largest exponents first, each to the group with fewer divisors.
+	slices.SortStableFunc(pps, func(a, b primePower) int { return b.e - a.e })
+	var ga, gb []primePower
+	na, nb := 1, 1
+	for _, pp := range pps {
+		if na <= nb {
+			ga, na = append(ga, pp), na*(pp.e+1)
+		} else {
+			gb, nb = append(gb, pp), nb*(pp.e+1)
+		}
+	}
+	as, bs := divisorsOf(ga), divisorsOf(gb)
+	h := &productHeap{as: as, bs: bs}
+	h.push(0, 0)
+	for h.Len() > 0 {
+		top := heap.Pop(h).(product)
+		if !yield(top.v) {
+			return
+		}
+		if top.j+1 < len(bs) {
+			h.push(top.i, top.j+1)
+		}
+		if top.j == 0 && top.i+1 < len(as) {
+			h.push(top.i+1, 0)
+		}
+	}
+}
+
+// divisorsOf returns the divisors of a product of prime powers, ascending.
+func divisorsOf(pps []primePower) []*big.Int {
+	ds := []*big.Int{big.NewInt(1)}
+	for _, pp := range pps {
+		count := len(ds)
+		pk := big.NewInt(1)
+		for range pp.e {
+			pk = new(big.Int).Mul(pk, pp.p)
+			for _, d := range ds[:count] {
+				ds = append(ds, new(big.Int).Mul(d, pk))
+			}
+		}
+	}
+	slices.SortFunc(ds, (*big.Int).Cmp)
+	return ds
+}
+
+// product is as[i]·bs[j].
+type product struct {
+	v    *big.Int
+	i, j int
+}
+
+type productHeap struct {
+	as, bs []*big.Int
+	items  []product
+}
+
+func (h *productHeap) push(i, j int) {
+	heap.Push(h, product{new(big.Int).Mul(h.as[i], h.bs[j]), i, j})
+}
+
+func (h *productHeap) Len() int           { return len(h.items) }
+func (h *productHeap) Less(a, b int) bool { return h.items[a].v.Cmp(h.items[b].v) < 0 }
+func (h *productHeap) Swap(a, b int)      { h.items[a], h.items[b] = h.items[b], h.items[a] }
+func (h *productHeap) Push(x any)         { h.items = append(h.items, x.(product)) }
+func (h *productHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
 }

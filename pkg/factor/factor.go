@@ -1,12 +1,16 @@
 // Package factor is the arithmetic core of hms-factors: exact prime
-// factorization of every integer below 2^128 and the divisors that follow
-// from it.
+// factorization of integers of any size up to MaxDigits digits, and the
+// divisors that follow from it.
 //
-// Numbers below 2^64 take the fast path: trial division by the primes below
-// 2^11 (a multiply and a compare each), a deterministic Miller–Rabin test
-// with a proven base set, and Pollard–Brent rho with Montgomery
-// multiplication on math/bits. Larger numbers use the same plan in 128-bit
-// Montgomery arithmetic, with a Baillie–PSW test for primality.
+// Every number goes through trial division by the primes below 2^11; what
+// is left is tested for primality (a deterministic Miller–Rabin test below
+// 2^64, Baillie–PSW above) and for being a perfect power, then split by the
+// method that is fastest for its size (plan.go): Hart's one-line method for
+// small cofactors, Pollard–Brent rho for small factors, and Lenstra's
+// elliptic curve method (ECM, stage 1 and 2, ecm.go) for the rest. The
+// methods are written once over Montgomery arithmetic (arith.go) in one
+// word (mont64), two (mont128) and wider fixed widths (montN). Curves come
+// from a seeded sequence: the same number always gets the same work.
 package factor
 
 import (
@@ -103,11 +107,7 @@ func factorLarge64(n uint64, dst []uint64) []uint64 {
 			dst = factorLarge64(r, dst)
 			return append(dst, dst[mark:]...)
 		}
-		d := uint64(0)
-		m := newMont64(n)
-		for c := uint64(1); d == 0; c++ {
-			d = m.rho(c)
-		}
+		d := split64(n)
 		dst = factorLarge64(d, dst)
 		n /= d
 	}
@@ -163,146 +163,6 @@ func isPrimeOdd64(n uint64) bool {
 		}
 	}
 	return true
-}
-
-// mont64 is Montgomery arithmetic modulo an odd n with R = 2^64.
-type mont64 struct {
-	n, ninv uint64 // ninv = n⁻¹ mod 2^64
-	one     uint64 // R mod n
-	r2      uint64 // R² mod n
-}
-
-func newMont64(n uint64) *mont64 {
-	one := -n % n
-	_, r2 := bits.Div64(one, 0, n)
-	return &mont64{n: n, ninv: inverse64(n), one: one, r2: r2}
-}
-
-// mul returns a*b/R mod n for a, b < n.
-func (m *mont64) mul(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	mh, _ := bits.Mul64(lo*m.ninv, m.n)
-	r := hi - mh
-	if hi < mh {
-		r += m.n
-	}
-	return r
-}
-
-func (m *mont64) to(a uint64) uint64 { return m.mul(a%m.n, m.r2) }
-
-// strongProbablePrime reports whether n is a strong probable prime to base
-// a; a multiple of n counts as passing.
-func (m *mont64) strongProbablePrime(a uint64) bool {
-	n := m.n
-	a %= n
-	if a == 0 {
-		return true
-	}
-	s := bits.TrailingZeros64(n - 1)
-	d := (n - 1) >> uint(s)
-	x := m.pow(m.to(a), d)
-	minusOne := n - m.one
-	if x == m.one || x == minusOne {
-		return true
-	}
-	for ; s > 1; s-- {
-		x = m.mul(x, x)
-		if x == minusOne {
-			return true
-		}
-		if x == m.one {
-			return false
-		}
-	}
-	return false
-}
-
-func (m *mont64) pow(x, e uint64) uint64 {
-	r := m.one
-	for e > 0 {
-		if e&1 != 0 {
-			r = m.mul(r, x)
-		}
-		x = m.mul(x, x)
-		e >>= 1
-	}
-	return r
-}
-
-// rho runs Pollard–Brent rho with f(x) = x²+c (in Montgomery form) and
-// returns a proper factor of n, or 0 if this c failed.
-func (m *mont64) rho(c uint64) uint64 {
-	const batch = 128
-	n := m.n
-	c = m.to(c)
-	y, x, ys := m.to(2), uint64(0), uint64(0)
-	q := m.one
-	g := uint64(1)
-	f := func(v uint64) uint64 {
-		v = m.mul(v, v) + c
-		if v >= n || v < c {
-			v -= n
-		}
-		return v
-	}
-	for r := 1; g == 1; r <<= 1 {
-		x = y
-		for i := 0; i < r; i++ {
-			y = f(y)
-		}
-		for k := 0; k < r && g == 1; k += batch {
-			ys = y
-			for i := 0; i < batch && i < r-k; i++ {
-				y = f(y)
-				q = m.mul(q, absDiff(x, y))
-			}
-			g = gcd64(q, n)
-		}
-		if r > 1<<40 { // cannot happen for 64-bit n; a guard, not a limit
-			return 0
-		}
-	}
-	if g == n {
-		for {
-			ys = f(ys)
-			g = gcd64(absDiff(x, ys), n)
-			if g != 1 {
-				break
-			}
-		}
-	}
-	if g == n {
-		return 0
-	}
-	return g
-}
-
-func absDiff(a, b uint64) uint64 {
-	if a > b {
-		return a - b
-	}
-	return b - a
-}
-
-// gcd64 is the binary GCD.
-func gcd64(a, b uint64) uint64 {
-	if a == 0 {
-		return b
-	}
-	if b == 0 {
-		return a
-	}
-	shift := bits.TrailingZeros64(a | b)
-	a >>= uint(bits.TrailingZeros64(a))
-	for b != 0 {
-		b >>= uint(bits.TrailingZeros64(b))
-		if a > b {
-			a, b = b, a
-		}
-		b -= a
-	}
-	return a << uint(shift)
 }
 
 // isqrt64 returns ⌊√n⌋.

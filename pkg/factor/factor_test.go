@@ -1,6 +1,7 @@
 package factor
 
 import (
+	"context"
 	"math/big"
 	"math/bits"
 	"math/rand/v2"
@@ -54,28 +55,30 @@ func TestBruteForceAgreement(t *testing.T) {
 	}
 }
 
-func mustU128(t testing.TB, s string) U128 {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok || b.Sign() < 0 || b.BitLen() > 128 {
-		t.Fatalf("bad test number %q", s)
+// factorBig factors n with no deadline.
+func factorBig(t testing.TB, n *big.Int) []*big.Int {
+	t.Helper()
+	ps, err := Factor(context.Background(), n)
+	if err != nil {
+		t.Fatalf("Factor(%v): %v", n, err)
 	}
-	return FromBig(b)
+	return ps
 }
 
 // checkFactorization verifies that ps are primes whose product is n.
-func checkFactorization(t *testing.T, n U128, ps []U128) {
+func checkFactorization(t *testing.T, n *big.Int, ps []*big.Int) {
 	t.Helper()
 	prod := big.NewInt(1)
 	for i, p := range ps {
-		if !p.Big().ProbablyPrime(20) {
+		if !p.ProbablyPrime(20) {
 			t.Fatalf("%v: factor %v is not prime", n, p)
 		}
 		if i > 0 && ps[i-1].Cmp(p) > 0 {
 			t.Fatalf("%v: factors not ascending: %v", n, ps)
 		}
-		prod.Mul(prod, p.Big())
+		prod.Mul(prod, p)
 	}
-	if prod.Cmp(n.Big()) != 0 {
+	if prod.Cmp(n) != 0 {
 		t.Fatalf("%v: product of %v is %v", n, ps, prod)
 	}
 }
@@ -92,8 +95,8 @@ func TestHardCases(t *testing.T) {
 		"2417851639229258349412352",               // 2^81
 		"340282366920938463463374607431768211297", // largest prime below 2^128
 	} {
-		u := mustU128(t, s)
-		checkFactorization(t, u, Factor128(u, nil))
+		u := mustBig(s)
+		checkFactorization(t, u, factorBig(t, u))
 	}
 	exact := map[string]string{
 		"561":                  "3 11 17",
@@ -108,8 +111,8 @@ func TestHardCases(t *testing.T) {
 		"5316911983139663487003542222693990401":   "2305843009213693951 2305843009213693951",
 	}
 	for s, want := range exact {
-		u := mustU128(t, s)
-		ps := Factor128(u, nil)
+		u := mustBig(s)
+		ps := factorBig(t, u)
 		var got []string
 		for _, p := range ps {
 			got = append(got, p.String())
@@ -125,7 +128,7 @@ func TestHardCases(t *testing.T) {
 	if !IsPrime64(18446744073709551557) || IsPrime64(18446744073709551615) || IsPrime64(3825123056546413051) {
 		t.Fatal("IsPrime64 wrong on a hard case")
 	}
-	if !IsPrime128(mustU128(t, "170141183460469231731687303715884105727")) {
+	if !IsPrime(mustBig("170141183460469231731687303715884105727")) {
 		t.Fatal("2^127-1 is prime")
 	}
 }
@@ -138,9 +141,8 @@ func TestCubesOfLargePrimes(t *testing.T) {
 			if n.BitLen() > 128 {
 				continue
 			}
-			u := FromBig(n)
-			ps := Factor128(u, nil)
-			checkFactorization(t, u, ps)
+			ps := factorBig(t, n)
+			checkFactorization(t, n, ps)
 			if len(ps) != k {
 				t.Fatalf("%v = %v", n, ps)
 			}
@@ -171,30 +173,6 @@ func TestRandomSelfConsistent(t *testing.T) {
 	}
 }
 
-func TestU128Decimal(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 10000; i++ {
-		u := U128{r.Uint64() >> r.UintN(64), r.Uint64()}
-		if u.String() != u.Big().String() {
-			t.Fatalf("%v != %v", u.String(), u.Big().String())
-		}
-		d := U128{0, r.Uint64()>>r.UintN(64) | 1}
-		if i%2 == 0 {
-			d = U128{r.Uint64() >> r.UintN(64), r.Uint64()}
-			if d.IsZero() {
-				continue
-			}
-		}
-		want := new(big.Int).Quo(u.Big(), d.Big())
-		if got := u.Div(d); got.Big().Cmp(want) != 0 {
-			t.Fatalf("%v/%v = %v, want %v", u, d, got, want)
-		}
-	}
-	if Max128.String() != "340282366920938463463374607431768211455" {
-		t.Fatal(Max128.String())
-	}
-}
-
 // gnuFactor runs GNU factor on ns (one per line) and returns its output lines.
 func gnuFactor(t *testing.T, input string) []string {
 	t.Helper()
@@ -211,12 +189,12 @@ func gnuFactor(t *testing.T, input string) []string {
 	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
 }
 
-func formatFactorLine(n U128, ps []U128) string {
-	b := AppendU128(nil, n)
+func formatFactorLine(n *big.Int, ps []*big.Int) string {
+	b := n.Append(nil, 10)
 	b = append(b, ':')
 	for _, p := range ps {
 		b = append(b, ' ')
-		b = AppendU128(b, p)
+		b = p.Append(b, 10)
 	}
 	return string(b)
 }
@@ -240,14 +218,14 @@ func TestAgreesWithGNUFactor64(t *testing.T) {
 		t.Fatalf("factor printed %d lines for %d numbers", len(want), len(ns))
 	}
 	var ps []uint64
-	var qs []U128
+	var qs []*big.Int
 	for i, n := range ns {
 		ps = Factor64(n, ps[:0])
 		qs = qs[:0]
 		for _, p := range ps {
-			qs = append(qs, From64(p))
+			qs = append(qs, new(big.Int).SetUint64(p))
 		}
-		if got := formatFactorLine(From64(n), qs); got != want[i] {
+		if got := formatFactorLine(new(big.Int).SetUint64(n), qs); got != want[i] {
 			t.Fatalf("got %q, GNU factor says %q", got, want[i])
 		}
 	}
@@ -265,63 +243,6 @@ func randomPrime(r *rand.Rand, b int) *big.Int {
 		n.And(n, mask)
 		if n.ProbablyPrime(20) {
 			return n
-		}
-	}
-}
-
-func TestAgreesWithGNUFactor128(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	var ns []U128
-	var in strings.Builder
-	for b := 65; b <= 128; b++ {
-		for i := 0; i < 5; i++ {
-			// small and medium known primes (rho finds each in ~sqrt(p)
-			// steps) times one large prime that fills the remaining bits.
-			n := big.NewInt(1)
-			for n.BitLen() < b-40 {
-				n.Mul(n, randomPrime(r, 2+r.IntN(31)))
-			}
-			rest := b - n.BitLen()
-			if rest >= 2 {
-				n.Mul(n, randomPrime(r, rest))
-			}
-			if n.BitLen() > 128 || n.BitLen() <= 64 {
-				continue
-			}
-			ns = append(ns, FromBig(n))
-			in.WriteString(n.String())
-			in.WriteByte('\n')
-		}
-	}
-	// Squares and cubes of large primes, products of ~40-bit primes.
-	for i := 0; i < 20; i++ {
-		p := randomPrime(r, 33+r.IntN(31))
-		n := new(big.Int).Mul(p, p)
-		if i%2 == 0 && new(big.Int).Mul(n, p).BitLen() <= 128 {
-			n.Mul(n, p)
-		}
-		n.Mul(n, randomPrime(r, 40))
-		if n.BitLen() > 128 {
-			continue
-		}
-		ns = append(ns, FromBig(n))
-		in.WriteString(n.String() + "\n")
-	}
-	if len(ns) < 300 {
-		t.Fatalf("only %d test numbers", len(ns))
-	}
-	want := gnuFactor(t, in.String())
-	// coreutils 9.1 may print numbers above 2^127 out of input order:
-	// compare number by number.
-	byN := map[string]string{}
-	for _, line := range want {
-		k, _, _ := strings.Cut(line, ":")
-		byN[k] = line
-	}
-	for _, n := range ns {
-		got := formatFactorLine(n, Factor128(n, nil))
-		if got != byN[n.String()] {
-			t.Fatalf("got %q, GNU factor says %q", got, byN[n.String()])
 		}
 	}
 }

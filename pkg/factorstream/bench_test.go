@@ -2,6 +2,7 @@ package factorstream
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strconv"
 	"testing"
@@ -18,7 +19,7 @@ func benchRun(b *testing.B, first, count uint64, opt Options) {
 	b.SetBytes(int64(len(in)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Run(bytes.NewReader(in), io.Discard, io.Discard, opt); err != nil {
+		if _, err := Run(context.Background(), bytes.NewReader(in), io.Discard, io.Discard, opt); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package factorstream
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 
 	"github.com/hms-toolkit/hms/pkg/factor"
@@ -41,14 +42,12 @@ func (f Format) String() string { return Formats[f] }
 // formatter turns numbers into output lines; each worker has its own, so
 // the scratch slices are reused without locking.
 type formatter struct {
-	format  Format
-	primes  []uint64
-	divs    []uint64
-	primesL []factor.U128
-	divsL   []factor.U128
+	format Format
+	primes []uint64
+	divs   []uint64
 }
 
-// prefix and separator bytes per format, around the divisor list.
+// open appends what comes between the number and its list.
 func (f *formatter) open(dst []byte) []byte {
 	switch f.format {
 	case Divisors:
@@ -61,12 +60,16 @@ func (f *formatter) open(dst []byte) []byte {
 	return append(dst, ':')
 }
 
-func (f *formatter) sep(dst []byte) []byte {
-	switch f.format {
-	case Divisors:
-		return append(dst, ", "...)
-	case Factor:
+// sep appends what comes before an element of the list; first reports
+// whether it is the first.
+func (f *formatter) sep(dst []byte, first bool) []byte {
+	switch {
+	case f.format == Factor:
 		return append(dst, ' ')
+	case first:
+		return dst
+	case f.format == Divisors:
+		return append(dst, ", "...)
 	}
 	return append(dst, ',')
 }
@@ -81,28 +84,29 @@ func (f *formatter) close(dst []byte) []byte {
 	return append(dst, '\n')
 }
 
-// appendLine appends the output line for n; tok is n's input token, copied
-// as is when it is already canonical.
-func (f *formatter) appendLine(dst []byte, n factor.U128, tok []byte) []byte {
+// head appends the start of a line, up to its list: key is the number in
+// decimal.
+func (f *formatter) head(dst, key []byte) []byte {
 	if f.format == JSON {
 		dst = append(dst, `{"n":`...)
 	}
+	return f.open(append(dst, key...))
+}
+
+// appendLine64 appends the output line for n; tok is n's input token,
+// copied as is when it is already canonical.
+func (f *formatter) appendLine64(dst []byte, n uint64, tok []byte) []byte {
 	if tok != nil && canonical(tok) {
-		dst = append(dst, tok...)
+		dst = f.head(dst, tok)
 	} else {
-		dst = factor.AppendU128(dst, n)
+		var key [20]byte
+		dst = f.head(dst, strconv.AppendUint(key[:0], n, 10))
 	}
-	dst = f.open(dst)
-	if n.Hi != 0 {
-		dst = f.appendBig(dst, n)
-		return f.close(dst)
-	}
-	f.primes = factor.Factor64(n.Lo, f.primes[:0])
+	f.primes = factor.Factor64(n, f.primes[:0])
 	ps := f.primes
 	if f.format == Factor {
 		for _, p := range ps {
-			dst = append(dst, ' ')
-			dst = strconv.AppendUint(dst, p, 10)
+			dst = strconv.AppendUint(append(dst, ' '), p, 10)
 		}
 		return f.close(dst)
 	}
@@ -110,12 +114,8 @@ func (f *formatter) appendLine(dst []byte, n factor.U128, tok []byte) []byte {
 		return f.close(dst)
 	}
 	f.divs = factor.Divisors64(ps, f.divs[:0])
-	ds := f.divs[1 : len(f.divs)-1]
-	for i, d := range ds {
-		if i > 0 {
-			dst = f.sep(dst)
-		}
-		dst = strconv.AppendUint(dst, d, 10)
+	for i, d := range f.divs[1 : len(f.divs)-1] {
+		dst = strconv.AppendUint(f.sep(dst, i == 0), d, 10)
 	}
 	if cap(f.divs) > 1<<16 { // don't keep a 184,320-divisor array around
 		f.divs = nil
@@ -123,29 +123,32 @@ func (f *formatter) appendLine(dst []byte, n factor.U128, tok []byte) []byte {
 	return f.close(dst)
 }
 
-func (f *formatter) appendBig(dst []byte, n factor.U128) []byte {
-	f.primesL = factor.Factor128(n, f.primesL[:0])
-	ps := f.primesL
+// appendBig appends the line of n > 2^64, whose decimal form is key and
+// whose ascending prime factors are primes. The divisor formats list the
+// divisors as they are generated: when the line grows past flushSize,
+// spill is given what there is and returns the buffer to go on in (a nil
+// spill keeps it all); its error ends the line. The caller has checked the
+// divisor count.
+func (f *formatter) appendBig(dst, key []byte, n *big.Int, primes []*big.Int, spill func([]byte) ([]byte, error)) ([]byte, error) {
+	dst = f.head(dst, key)
 	if f.format == Factor {
-		for _, p := range ps {
-			dst = append(dst, ' ')
-			dst = factor.AppendU128(dst, p)
+		for _, p := range primes {
+			dst = p.Append(append(dst, ' '), 10)
 		}
-		return dst
+		return f.close(dst), nil
 	}
-	if len(ps) <= 1 {
-		return dst
-	}
-	f.divsL = factor.Divisors128(ps, f.divsL[:0])
-	ds := f.divsL[1 : len(f.divsL)-1]
-	for i, d := range ds {
-		if i > 0 {
-			dst = f.sep(dst)
+	first := true
+	var err error
+	factor.EachDivisor(primes, func(d *big.Int) bool {
+		if d.IsInt64() && d.Int64() == 1 || d.Cmp(n) == 0 {
+			return true // the list is of the divisors from 2 to n/2
 		}
-		dst = factor.AppendU128(dst, d)
-	}
-	if cap(f.divsL) > 1<<16 {
-		f.divsL = nil
-	}
-	return dst
+		dst = d.Append(f.sep(dst, first), 10)
+		first = false
+		if spill != nil && len(dst) >= flushSize {
+			dst, err = spill(dst)
+		}
+		return err == nil
+	})
+	return f.close(dst), err
 }

@@ -1,28 +1,38 @@
 package factorstream
 
 import (
+	"math/big"
 	"math/bits"
+	"strconv"
 
 	"github.com/hms-toolkit/hms/pkg/factor"
 )
 
-// tokenStatus says what ParseToken made of a token.
+// tokenStatus says what parseToken made of a token.
 type tokenStatus uint8
 
 const (
 	tokOK         tokenStatus = iota
 	tokNotInteger             // not a positive decimal integer (includes 0)
-	tokTooLarge               // a decimal integer above 2^128-1
+	tokTooLarge               // a decimal integer of more than factor.MaxDigits digits
 )
 
-// ParseToken parses a positive decimal integer, with an optional leading '+'
-// and leading zeros (as GNU factor accepts), in 1..2^128-1.
-func ParseToken(tok []byte) (factor.U128, tokenStatus) {
+// number is a positive integer from the input: in small when it fits in
+// 64 bits (nearly always), in big otherwise.
+type number struct {
+	small uint64
+	big   *big.Int
+}
+
+// parseToken parses a positive decimal integer, with an optional leading
+// '+' and leading zeros (as GNU factor accepts), of at most
+// factor.MaxDigits significant digits.
+func parseToken(tok []byte) (number, tokenStatus) {
 	if len(tok) > 0 && tok[0] == '+' {
 		tok = tok[1:]
 	}
 	if len(tok) == 0 {
-		return factor.U128{}, tokNotInteger
+		return number{}, tokNotInteger
 	}
 	// Fast path: up to 19 digits always fit in 64 bits.
 	if len(tok) <= 19 {
@@ -30,44 +40,51 @@ func ParseToken(tok []byte) (factor.U128, tokenStatus) {
 		for _, c := range tok {
 			d := c - '0'
 			if d > 9 {
-				return factor.U128{}, tokNotInteger
+				return number{}, tokNotInteger
 			}
 			v = v*10 + uint64(d)
 		}
 		if v == 0 {
-			return factor.U128{}, tokNotInteger
+			return number{}, tokNotInteger
 		}
-		return factor.U128{Lo: v}, tokOK
+		return number{small: v}, tokOK
 	}
-	var hi, lo uint64
-	overflow := false
 	for _, c := range tok {
-		d := c - '0'
-		if d > 9 {
-			return factor.U128{}, tokNotInteger
+		if c-'0' > 9 {
+			return number{}, tokNotInteger
 		}
-		if overflow {
-			continue // keep checking the digits: "1e99…9x" is not an integer
+	}
+	for len(tok) > 1 && tok[0] == '0' {
+		tok = tok[1:]
+	}
+	switch {
+	case len(tok) > factor.MaxDigits:
+		return number{}, tokTooLarge
+	case tok[0] == '0':
+		return number{}, tokNotInteger
+	}
+	if v, ok := parseUint64(tok); ok {
+		return number{small: v}, tokOK
+	}
+	b, _ := new(big.Int).SetString(string(tok), 10)
+	return number{big: b}, tokOK
+}
+
+// parseUint64 parses decimal digits, reporting false on overflow.
+func parseUint64(digits []byte) (uint64, bool) {
+	if len(digits) > 20 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range digits {
+		hi, lo := bits.Mul64(v, 10)
+		lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
+		if hi != 0 || carry != 0 {
+			return 0, false
 		}
-		// (hi,lo) = (hi,lo)*10 + d
-		h1, l := bits.Mul64(lo, 10)
-		h2, hh := bits.Mul64(hi, 10)
-		hh, c1 := bits.Add64(hh, h1, 0)
-		l, c2 := bits.Add64(l, uint64(d), 0)
-		hh, c3 := bits.Add64(hh, 0, c2)
-		if h2 != 0 || c1 != 0 || c3 != 0 {
-			overflow = true
-			continue
-		}
-		hi, lo = hh, l
+		v = lo
 	}
-	if overflow {
-		return factor.U128{}, tokTooLarge
-	}
-	if hi|lo == 0 {
-		return factor.U128{}, tokNotInteger
-	}
-	return factor.U128{Hi: hi, Lo: lo}, tokOK
+	return v, true
 }
 
 // isSpace reports whether c separates tokens (ASCII whitespace).
@@ -78,3 +95,11 @@ func isSpace(c byte) bool {
 // canonical reports whether tok is already the decimal form of its value,
 // so it can be copied to the output as is.
 func canonical(tok []byte) bool { return tok[0] != '+' && tok[0] != '0' }
+
+// String returns n in decimal.
+func (n number) String() string {
+	if n.big != nil {
+		return n.big.String()
+	}
+	return strconv.FormatUint(n.small, 10)
+}

@@ -1,20 +1,24 @@
 // Package factorstream is the order-preserving parallel pipeline of
 // hms-factors: it cuts a stream of whitespace-separated numbers into chunks
-// of whole tokens, factors the chunks on several workers, and writes each
-// chunk's lines in input order, with a bounded number of chunks in flight
-// so that memory stays flat on endless input. It also holds the output
-// formats and the Hadoop-style reducer (Reduce).
+// of whole tokens, factors them on several workers, and writes one line per
+// number in input order, each as soon as the lines before it are written.
+// Numbers that need a long search are queued apart, so that any worker
+// takes them, and the writer waits for each in its place. At most a window
+// of chunks is in flight, so memory stays flat on endless input. It also
+// holds the output formats and the Hadoop-style reducer (Reduce).
 package factorstream
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hms-toolkit/hms/pkg/clilog"
+	"github.com/hms-toolkit/hms/pkg/factor"
 )
 
 // Options configures Run.
@@ -29,367 +33,362 @@ type Options struct {
 	// Name prefixes diagnostics ("hms-factors"); Unit names the position in
 	// them ("line", or "argument" when the input is the command line).
 	Name, Unit string
-	// Progress, if set, receives a rate line about once a second.
+	// Progress, if set, receives a rate line about once a second when it
+	// is a terminal.
 	Progress io.Writer
 	// FirstLine is the number of the first line in diagnostics (<= 0: 1),
 	// for input that continues an earlier Run.
 	FirstLine int
+	// Deadline, if positive, is how long the search for the factors of one
+	// number may take: a number not done by then is reported ("gave up
+	// after …"), counted in Stats.Failed, and left out of the output.
+	Deadline time.Duration
+	// Work is the context the searches run under (nil: one that is never
+	// done). When it is done, the numbers in flight are given up and the
+	// run stops at the first of them, as when ctx is done.
+	Work context.Context
+	// StatusEvery, if positive: while the output waits on one number or
+	// chunk for that long, a Hadoop Streaming status line
+	// ("reporter:status:…") goes to the diagnostics, and again every
+	// StatusEvery, so that Hadoop sees a task at work.
+	StatusEvery time.Duration
+
+	statusTicks <-chan time.Time // tests: status ticks of their own
+	taskStarted func(*task)      // tests: called as a worker starts a search
 }
 
 // Stats counts what Run saw.
 type Stats struct {
-	Numbers int64 // numbers factored
+	Numbers int64 // numbers written
 	Invalid int64 // tokens rejected
+	Failed  int64 // numbers not written: given up at the deadline, or too many divisors to list
+	// Stopped reports that ctx (or Options.Work) was done before all the
+	// input was handled: everything before ResumeLine was written, nothing
+	// from it on (ResumeMidLine: some numbers of that line were written).
+	Stopped       bool
+	ResumeLine    int
+	ResumeMidLine bool
 }
 
 const (
 	readSize  = 64 << 10 // bytes per read, and so roughly per chunk
 	flushSize = 64 << 10 // a worker hands over its output buffer past this
 	maxToken  = 1 << 20  // a token longer than this is rejected unseen
-	outDepth  = 2        // output buffers queued per chunk
 )
 
-// chunk is a run of whole tokens and, once a worker is done, its output.
-type chunk struct {
-	data    []byte
-	line    int  // line number of data[0]
-	midLine bool // a token came before data[0] on its line
-	longTok int  // > 0: data is the start of a token of at least longTok bytes
+// stream is one Run: the reader, the workers and the writer.
+type stream struct {
+	opt  Options
+	ctx  context.Context // done: stop taking input
+	work context.Context // done: give up the searches in flight
 
-	out     chan []byte // output buffers, in order; closed when done
-	errs    []tokenError
-	numbers int64
-	invalid int64
-}
+	order   chan *chunk   // chunks in input order, for the writer
+	chunks  chan *chunk   // the same chunks, for the workers
+	tasks   chan *task    // numbers that need a search
+	done    chan struct{} // closed when the writer is finished
+	stop    context.CancelFunc
+	open    atomic.Int64 // chunks not yet processed, +1 while reading
+	workers sync.WaitGroup
+	readErr error
 
-type tokenError struct {
-	line   int
-	tok    string
-	status tokenStatus
-	length int
-}
+	nworkers   int32
+	blocked    atomic.Int32  // workers waiting for the writer to take a piece
+	allBlocked chan struct{} // poked when all of them are
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, flushSize+4096); return &b }}
-
-func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
-func putBuf(b []byte) {
-	if cap(b) <= 4*flushSize { // let the rare multi-megabyte line buffer go
-		bufPool.Put(&b)
+	w       *bufio.Writer
+	errw    io.Writer
+	f       formatter
+	stats   Stats
+	written atomic.Int64 // for the progress line
+	ticks   <-chan time.Time
+	quiet   time.Duration // a wait shorter than this gives no status line
+	resume  struct {
+		line int
+		mid  bool
 	}
 }
 
 // Run factors every number in r and writes one line per number to w, in
-// input order; diagnostics go to errw. It returns the first write error
-// (the caller decides what a broken pipe means) or read error.
-func Run(r io.Reader, w, errw io.Writer, opt Options) (Stats, error) {
-	// More workers than this only costs memory (the window is 2N+2 chunks).
-	workers := min(max(opt.Workers, 1), 256)
+// input order; diagnostics go to errw. When ctx is done it stops reading,
+// finishes the chunks already read (under Options.Work), and reports where
+// it stopped in Stats. It returns the first write error (the caller decides
+// what a broken pipe means) or read error.
+func Run(ctx context.Context, r io.Reader, w, errw io.Writer, opt Options) (Stats, error) {
+	s := newStream(ctx, w, errw, opt)
+	go s.read(r)
+	s.workers.Add(int(s.nworkers))
+	for range s.nworkers {
+		go s.worker()
+	}
+	stopProgress := clilog.Progress(opt.Progress, time.Second, s.written.Load, "numbers", func() string {
+		return fmt.Sprintf("%s: %d numbers", s.opt.Name, s.written.Load())
+	})
+	err := s.write()
+	stopProgress()
+	close(s.done)
+	s.stop() // give up the searches still running
+	s.workers.Wait()
+	if err != nil {
+		return s.stats, err
+	}
+	if s.stats.Stopped {
+		return s.stats, nil // the reader may be blocked: don't wait for it
+	}
+	return s.stats, s.readErr
+}
+
+func newStream(ctx context.Context, w, errw io.Writer, opt Options) *stream {
 	if opt.Name == "" {
 		opt.Name = "hms-factors"
 	}
 	if opt.Unit == "" {
 		opt.Unit = "line"
 	}
-	window := 2*workers + 2
-	order := make(chan *chunk, window)
-	work := make(chan *chunk, window)
-	done := make(chan struct{})
-	var readErr error
-
-	go func() {
-		readErr = readChunks(r, max(opt.FirstLine, 1), order, work, done)
-		close(order)
-		close(work)
-	}()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := &formatter{format: opt.Format}
-			for c := range work {
-				processChunk(c, f, opt.DropKey, done)
-			}
-		}()
+	work := opt.Work
+	if work == nil {
+		work = context.WithoutCancel(ctx)
 	}
+	work, stop := context.WithCancel(work)
+	workers := min(max(opt.Workers, 1), 256)
+	window := 2*workers + 2 // more workers than this only costs memory
+	s := &stream{
+		opt: opt, ctx: ctx, work: work, stop: stop,
+		order:  make(chan *chunk, window),
+		chunks: make(chan *chunk, window),
+		tasks:  make(chan *task, 4*workers),
+		done:   make(chan struct{}),
+		w:      bufio.NewWriterSize(w, flushSize),
+		errw:   errw,
+		f:      formatter{format: opt.Format},
 
-	var stats Stats
-	var counted atomic.Int64
-	stopProgress := startProgress(opt.Progress, &counted)
-	bw := bufio.NewWriterSize(w, flushSize)
-	err := func() error {
-		for {
-			var c *chunk
-			var ok bool
-			select {
-			case c, ok = <-order:
-			default:
-				if err := bw.Flush(); err != nil {
-					return err
-				}
-				c, ok = <-order
-			}
-			if !ok {
-				break
-			}
-			for {
-				var b []byte
-				var ok bool
-				select {
-				case b, ok = <-c.out:
-				default:
-					// Nothing ready: show what we have (interactive use)
-					// before waiting.
-					if err := bw.Flush(); err != nil {
-						return err
-					}
-					b, ok = <-c.out
-				}
-				if !ok {
-					break
-				}
-				_, err := bw.Write(b)
-				putBuf(b)
-				if err != nil {
-					return err
-				}
-			}
-			stats.Numbers += c.numbers
-			stats.Invalid += c.invalid
-			counted.Store(stats.Numbers)
-			if !opt.SkipInvalid && len(c.errs) > 0 {
-				// Keep stdout and stderr in step for a reader of both.
-				if err := bw.Flush(); err != nil {
-					return err
-				}
-				for _, e := range c.errs {
-					fmt.Fprintf(errw, "%s: %s %d: %s\n", opt.Name, opt.Unit, e.line, e.message())
-				}
-			}
-		}
-		return bw.Flush()
-	}()
-	stopProgress()
-	if err != nil {
-		close(done) // let the reader and workers go
-		return stats, err
+		nworkers:   int32(workers),
+		allBlocked: make(chan struct{}, 1),
 	}
-	wg.Wait()
-	return stats, readErr
+	s.resume.line = max(opt.FirstLine, 1)
+	s.ticks = opt.statusTicks
+	if s.ticks == nil && opt.StatusEvery > 0 {
+		// A tick left over from before a wait must not count as one
+		// during it: only a wait of half the interval or more reports.
+		s.ticks, s.quiet = time.Tick(opt.StatusEvery), opt.StatusEvery/2
+	}
+	return s
 }
 
-func (e tokenError) message() string {
-	q := strconv.Quote(e.tok)
-	if e.length > len(e.tok) {
-		q = strconv.Quote(e.tok+"…") + " (" + strconv.Itoa(e.length) + "+ characters)"
-	}
-	if e.status == tokTooLarge {
-		return q + " is too large (hms-factors handles 1 to 2^128-1)"
-	}
-	return q + " is not a positive integer"
+// read runs the reader, then closes the chunk queues.
+func (s *stream) read(r io.Reader) {
+	s.open.Add(1)
+	rd := &reader{r: r, line: max(s.opt.FirstLine, 1), emit: s.emit}
+	s.readErr = rd.run()
+	close(s.order)
+	close(s.chunks)
+	s.chunkDone()
 }
 
-// readChunks cuts r into chunks of whole tokens, preferring line ends,
-// and queues each on order (for the writer) and work (for the workers).
-func readChunks(r io.Reader, line int, order, work chan<- *chunk, done <-chan struct{}) error {
-	midLine := false
-	var pending []byte
-	skipping := false // inside an overlong token, dropping bytes
-	emit := func(c *chunk) bool {
-		c.out = make(chan []byte, outDepth)
-		select {
-		case order <- c:
-		case <-done:
-			return false
-		}
-		work <- c // never blocks longer than order did: same capacity
+// chunkDone counts one chunk processed (or the reading over): once all
+// are, no more tasks can come, and the workers may go when the last is
+// done.
+func (s *stream) chunkDone() {
+	if s.open.Add(-1) == 0 {
+		close(s.tasks)
+	}
+}
+
+// emit queues c for the writer and the workers; it reports false when no
+// more input is wanted (stopped, or the writer is finished).
+func (s *stream) emit(c *chunk) bool {
+	if s.ctx.Err() != nil {
+		return false
+	}
+	c.out = newOutbox()
+	select {
+	case s.order <- c:
+	case <-s.done:
+		return false
+	}
+	s.open.Add(1)
+	select {
+	case s.chunks <- c: // never blocks for long: the workers take chunks in order
 		return true
+	case <-s.done:
+		return false
 	}
+}
+
+// write writes the chunks in order until the input ends or the run stops.
+func (s *stream) write() error {
 	for {
-		if cap(pending)-len(pending) < readSize {
-			nb := make([]byte, len(pending), len(pending)+readSize+readSize/2)
-			copy(nb, pending)
-			pending = nb
-		}
-		start := len(pending)
-		n, err := r.Read(pending[start : start+readSize])
-		pending = pending[:start+n]
-		if skipping && n > 0 {
-			i := bytes.IndexFunc(pending[start:], func(r rune) bool { return r < 0x80 && isSpace(byte(r)) })
-			if i < 0 {
-				pending = pending[:start]
-			} else {
-				pending = append(pending[:start], pending[start+i:]...)
-				skipping = false
-			}
-		}
+		c, ok, err := s.nextChunk()
 		if err != nil {
-			if len(pending) > 0 && !emit(&chunk{data: pending, line: line, midLine: midLine}) {
-				return nil
-			}
-			if err == io.EOF {
-				return nil
-			}
 			return err
 		}
-		cut := bytes.LastIndexByte(pending, '\n') + 1
-		if cut == 0 {
-			cut = lastSpace(pending) + 1
+		if !ok {
+			break
 		}
-		if cut == 0 {
-			if len(pending) > maxToken {
-				// One token, too long to be a number: report its start.
-				c := &chunk{data: pending[:64:64], line: line, midLine: midLine, longTok: len(pending)}
-				if !emit(c) {
-					return nil
-				}
-				pending = nil
-				skipping = true
-				midLine = true
-			}
-			continue
+		if err := s.writeChunk(c); err != nil {
+			return err
 		}
-		c := &chunk{data: pending[:cut:cut], line: line, midLine: midLine}
-		line += bytes.Count(c.data, []byte{'\n'})
-		midLine = tokenAfterNewline(c.data, midLine)
-		if !emit(c) {
-			return nil
+		if s.stats.Stopped {
+			break
 		}
-		rest := pending[cut:]
-		pending = make([]byte, len(rest), len(rest)+readSize+readSize/2)
-		copy(pending, rest)
+		s.resume.line, s.resume.mid = c.endLine, c.endMid
 	}
+	if s.stats.Stopped {
+		s.stats.ResumeLine, s.stats.ResumeMidLine = s.resume.line, s.resume.mid
+	}
+	return s.w.Flush()
 }
 
-// tokenAfterNewline reports whether the line that b ends in has a token
-// in it, given whether it had one before b (for --drop-key).
-func tokenAfterNewline(b []byte, before bool) bool {
-	i := bytes.LastIndexByte(b, '\n')
-	if i >= 0 {
-		before = false
+// nextChunk returns the next chunk read; once ctx is done, only one that
+// is already there (the input after it is not read).
+func (s *stream) nextChunk() (*chunk, bool, error) {
+	select {
+	case c, ok := <-s.order:
+		return c, ok, nil
+	default:
 	}
-	for _, c := range b[i+1:] {
-		if !isSpace(c) {
-			return true
-		}
+	if err := s.w.Flush(); err != nil { // show what there is before waiting
+		return nil, false, err
 	}
-	return before
-}
-
-func lastSpace(b []byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if isSpace(b[i]) {
-			return i
-		}
-	}
-	return -1
-}
-
-// processChunk factors the tokens of c and sends its output on c.out.
-func processChunk(c *chunk, f *formatter, dropKey bool, done <-chan struct{}) {
-	defer close(c.out)
-	send := func(b []byte) bool {
+	select {
+	case c, ok := <-s.order:
+		return c, ok, nil
+	case <-s.ctx.Done():
 		select {
-		case c.out <- b:
-			return true
-		case <-done:
-			return false
+		case c, ok := <-s.order:
+			return c, ok, nil
+		default:
+			s.stats.Stopped = true
+			return nil, false, nil
 		}
 	}
-	buf := getBuf()
-	if c.longTok > 0 {
-		st := tokNotInteger
-		if allDigits(c.data) {
-			st = tokTooLarge
-		}
-		c.errs = append(c.errs, tokenError{c.line, string(c.data), st, c.longTok})
-		c.invalid++
-		send(buf)
-		return
-	}
-	data := c.data
-	line := c.line
-	firstTok := !c.midLine
-	for i := 0; i < len(data); {
-		ch := data[i]
-		if isSpace(ch) {
-			if ch == '\n' {
-				line++
-				firstTok = true
-			}
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(data) && !isSpace(data[j]) {
-			j++
-		}
-		tok := data[i:j]
-		i = j
-		if firstTok && dropKey && j < len(data) && data[j] == '\t' {
-			firstTok = false
-			continue
-		}
-		firstTok = false
-		n, st := ParseToken(tok)
-		if st != tokOK {
-			c.invalid++
-			t := tok
-			if len(t) > 64 {
-				t = t[:64]
-			}
-			c.errs = append(c.errs, tokenError{line, string(t), st, len(tok)})
-			continue
-		}
-		c.numbers++
-		buf = f.appendLine(buf, n, tok)
-		if len(buf) >= flushSize {
-			if !send(buf) {
-				return
-			}
-			buf = getBuf()
-		}
-	}
-	send(buf)
 }
 
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
+// writeChunk writes the pieces of c as they come.
+func (s *stream) writeChunk(c *chunk) error {
+	for {
+		p, got, end := c.out.take()
+		switch {
+		case end:
+			return nil
+		case !got:
+			_, _, err := await(s, c.out.ready, nil, func() string { return fmt.Sprintf("%s %d and on", s.opt.Unit, c.line) })
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.writePiece(p); err != nil || s.stats.Stopped {
+			return err
 		}
 	}
-	return len(b) > 0
 }
 
-// startProgress prints the count and rate to w every second until the
-// returned stop function is called.
-func startProgress(w io.Writer, count *atomic.Int64) (stop func()) {
-	if w == nil {
-		return func() {}
+func (s *stream) writePiece(p piece) error {
+	_, err := s.w.Write(p.buf)
+	putBuf(p.buf)
+	if err != nil {
+		return err
 	}
-	quit := make(chan struct{})
-	finished := make(chan struct{})
-	begin := time.Now()
-	report := func() {
-		n := count.Load()
-		secs := time.Since(begin).Seconds()
-		fmt.Fprintf(w, "\r%d numbers, %.0f/s  ", n, float64(n)/max(secs, 1e-9))
-	}
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				report()
-			case <-quit:
-				report()
-				fmt.Fprintln(w)
-				return
-			}
+	s.stats.Numbers += p.numbers
+	s.stats.Invalid += int64(len(p.errs))
+	s.written.Store(s.stats.Numbers)
+	if !s.opt.SkipInvalid && len(p.errs) > 0 {
+		// Keep stdout and stderr in step for a reader of both.
+		if err := s.w.Flush(); err != nil {
+			return err
 		}
-	}()
-	return func() { close(quit); <-finished }
+		for _, e := range p.errs {
+			fmt.Fprintf(s.errw, "%s: %s %d: %s\n", s.opt.Name, s.opt.Unit, e.line, e.message())
+		}
+	}
+	if p.task == nil {
+		return nil
+	}
+	return s.writeTask(p.task)
+}
+
+// writeTask waits for t and writes its line, or says why there is none.
+func (s *stream) writeTask(t *task) error {
+	_, _, err := await(s, t.done, t, func() string {
+		return fmt.Sprintf("%s %d: factoring %s", s.opt.Unit, t.line, describe(t.key))
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case t.err != nil && s.work.Err() != nil:
+		s.stats.Stopped = true
+		s.resume.line, s.resume.mid = t.line, t.midLine
+		return nil
+	case t.err != nil:
+		return s.fail(t, "gave up on %s after %v", describe(t.key), s.opt.Deadline)
+	case s.f.format != Factor:
+		if _, ok := factor.CountDivisors(t.primes); !ok {
+			return s.fail(t, "%s has more than %d divisors, too many to list (the factor format prints its prime factors)",
+				describe(t.key), uint64(factor.MaxListedDivisors))
+		}
+	}
+	spill := func(b []byte) ([]byte, error) {
+		_, err := s.w.Write(b)
+		return b[:0], err
+	}
+	buf, err := s.f.appendBig(getBuf(), t.key, t.n, t.primes, spill)
+	if err == nil {
+		_, err = spill(buf)
+	}
+	putBuf(buf)
+	s.stats.Numbers++
+	s.written.Store(s.stats.Numbers)
+	return err
+}
+
+func (s *stream) fail(t *task, format string, args ...any) error {
+	s.stats.Failed++
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.errw, "%s: %s %d: %s\n", s.opt.Name, s.opt.Unit, t.line, fmt.Sprintf(format, args...))
+	return nil
+}
+
+// await receives from ch, first writing out the output so far when it
+// would wait. While it waits, a status line naming what() goes out on
+// every status tick, so that Hadoop sees the task alive. When ch is the end
+// of task t and every worker waits for the writer, the writer runs t (if
+// no worker has started it): none of them would.
+func await[T any](s *stream, ch <-chan T, t *task, what func() string) (T, bool, error) {
+	select {
+	case v, ok := <-ch:
+		return v, ok, nil
+	default:
+	}
+	if err := s.w.Flush(); err != nil {
+		var zero T
+		return zero, false, err
+	}
+	start := time.Now()
+	for {
+		select {
+		case v, ok := <-ch:
+			return v, ok, nil
+		case <-s.allBlocked:
+			if t != nil && s.blocked.Load() == s.nworkers {
+				s.runTask(t)
+			}
+		case <-s.ticks:
+			if time.Since(start) < s.quiet {
+				continue
+			}
+			fmt.Fprintf(s.errw, "reporter:status:%s: %s, %v so far\n", s.opt.Name, what(), time.Since(start).Round(time.Second))
+		}
+	}
+}
+
+// describe names a number in a message: in full, or its first and last
+// digits and its length when it is long.
+func describe(key []byte) string {
+	if len(key) <= 40 {
+		return string(key)
+	}
+	return fmt.Sprintf("%s…%s (%d digits)", key[:20], key[len(key)-6:], len(key))
 }

@@ -6,18 +6,19 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/hms-toolkit/hms/pkg/cmdutil"
+	"github.com/hms-toolkit/hms/pkg/factor"
 	"github.com/hms-toolkit/hms/pkg/factorstream"
 )
 
-const description = `Prints the divisors of each number, one line per number, in input order:
+var description = fmt.Sprintf(`Prints the divisors of each number, one line per number, in input order:
 
    $ hms-factors 16 11 1
    16:[2, 4, 8]
@@ -25,9 +26,13 @@ const description = `Prints the divisors of each number, one line per number, in
    1:[]
 
 Numbers come from the arguments or, with none, from stdin: any whitespace
-separates them, any count per line, lines of any length. Every n from 1 to
-2^128-1 is handled exactly; anything else is reported on stderr with its line
-number, the rest is still processed, and the exit status is 1.
+separates them, any count per line, lines of any length. Every positive
+integer of up to %d digits is factored exactly; anything else is reported
+on stderr with its line number, the rest is still processed, and the exit
+status is 1. Each line is written as soon as the lines before it are: a
+number that takes long (the product of two large primes) holds up only
+what follows it, while the workers go on with the rest; --deadline gives
+up on such a number (reported like an invalid one).
 
 The divisors listed are those from 2 to n/2 (the book's factors_of). Formats:
    divisors  16:[2, 4, 8]                 (default, byte-identical to the book)
@@ -36,16 +41,22 @@ The divisors listed are those from 2 to n/2 (the book's factors_of). Formats:
    tsv       16<TAB>2,4,8                 (Hadoop key/value)
 
 Hadoop Streaming: use it as the mapper (--format tsv; --drop-key with
-NLineInputFormat; --hadoop for counters) and 'hms-factors reduce' as the
-reducer. Spark: rdd.pipe("hms-factors --format tsv"); empty input gives
-empty output and exit status 0.`
+NLineInputFormat; --hadoop for counters and status) and 'hms-factors reduce'
+as the reducer. Spark: rdd.pipe("hms-factors --format tsv"); empty input
+gives empty output and exit status 0.`, factor.MaxDigits)
+
+// hadoopStatusEvery is how often --hadoop reports a task at work on one
+// number: well within Hadoop's 600 s task timeout.
+const hadoopStatusEvery = time.Minute
 
 // Main runs hms-factors as the process.
 func Main() int { return cmdutil.Main(Run) }
 
 // Run runs hms-factors with args on the given streams.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return cmdutil.RunApp(ctx, App(), args, stdin, stdout, stderr)
+	app := App()
+	hintNegativeNumbers(app, args)
+	return cmdutil.RunApp(ctx, app, args, stdin, stdout, stderr)
 }
 
 // App is the definition of hms-factors: flags, help and actions.
@@ -56,38 +67,44 @@ func App() *cli.App {
 	app.Flags = []cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "divisors",
 			Usage: "output `FORMAT`: divisors, factor, json or tsv"},
-		&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: runtime.GOMAXPROCS(0),
+		&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: runtime.GOMAXPROCS(0), DefaultText: "the number of CPUs",
 			Usage: "factor on `N` workers (output order is input order regardless)"},
+		&cli.DurationFlag{Name: "deadline", DefaultText: "none",
+			Usage: "give up on a number not factored after `D` (e.g. 10s): it is reported with its line and left out, exit status 1"},
 		&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid tokens silently (the book's behaviour): only their count is reported, exit status 0"},
-		&cli.BoolFlag{Name: "hadoop", Usage: "write Hadoop Streaming counters (reporter:counter:hms-factors,…) to stderr"},
+		&cli.BoolFlag{Name: "hadoop", Usage: "write Hadoop Streaming counters (reporter:counter:hms-factors,…) to stderr, and a status line (reporter:status:…) every minute while one number takes long"},
 		&cli.BoolFlag{Name: "drop-key", Usage: "drop the first token of each line when a TAB follows it (Hadoop NLineInputFormat's offset<TAB>line)"},
-		&cli.BoolFlag{Name: "progress", Usage: "show the count and rate on stderr (only when stderr is a terminal)"},
+		cmdutil.ProgressFlag("show the count and rate on stderr (only when stderr is a terminal)"),
+		cmdutil.StopGraceFlag(),
 	}
 	app.Action = factors
+	app.Commands = []*cli.Command{reduceCommand()}
+	return cmdutil.Prepare(app)
+}
+
+// hintNegativeNumbers makes a usage error say how to pass a negative
+// number when the arguments hold one before "--": urfave/cli reads "-5"
+// as an unknown flag.
+func hintNegativeNumbers(app *cli.App, args []string) {
+	end := len(args)
+	if i := slices.Index(args, "--"); i >= 0 {
+		end = i
+	}
+	if !slices.ContainsFunc(args[min(1, end):end], isNegativeNumber) {
+		return
+	}
 	usage := app.OnUsageError
 	app.OnUsageError = func(c *cli.Context, err error, sub bool) error {
 		err = usage(c, err, sub)
-		// "-5" reads as an unknown flag: say how to pass it as a number.
-		if e, ok := err.(*cmdutil.Error); ok && negativeNumberFlag.MatchString(e.Error()) {
+		if e, ok := err.(*cmdutil.Error); ok {
 			return e.WithHint("a negative number looks like a flag: put -- before the numbers (hms-factors -- -5); it is not a positive integer anyway")
 		}
 		return err
 	}
-	app.Commands = []*cli.Command{{
-		Name:      "reduce",
-		Usage:     "Hadoop Streaming reducer: merge key-sorted tsv lines, checking duplicates agree",
-		UsageText: "hms-factors reduce [--summary] [--hadoop] < sorted.tsv",
-		Description: `Reads NUMBER<TAB>DIVISORS lines (hms-factors --format tsv) grouped by key,
-as Hadoop hands them to a reducer or sort(1) sorts them, and writes each number
-once. Lines for the same number must carry the same divisors: a disagreement
-is reported on stderr naming the number, and the exit status is 1.`,
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "summary", Usage: "print totals to stderr: numbers, primes, perfect numbers, the number with the most divisors"},
-			&cli.BoolFlag{Name: "hadoop", Usage: "write Hadoop Streaming counters to stderr"},
-		},
-		Action: reduce,
-	}}
-	return cmdutil.Prepare(app)
+}
+
+func isNegativeNumber(arg string) bool {
+	return len(arg) > 1 && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9'
 }
 
 func factors(c *cli.Context) error {
@@ -95,46 +112,81 @@ func factors(c *cli.Context) error {
 	if err != nil {
 		return cmdutil.Fatalf("%v", err).WithHint("see 'hms-factors --help'")
 	}
-	workers := c.Int("workers")
-	if workers < 1 {
+	if workers := c.Int("workers"); workers < 1 {
 		return cmdutil.Fatalf("--workers must be at least 1, not %d", workers)
 	}
+	if d := c.Duration("deadline"); d < 0 {
+		return cmdutil.UsageErrorf(c, "--deadline must not be negative, not %v", d)
+	}
+	ctx := c.Context
+	work, cancel := cmdutil.WorkContext(ctx, c.Duration("stop-grace"))
+	defer cancel()
 	opt := factorstream.Options{
 		Format:      format,
-		Workers:     workers,
+		Workers:     c.Int("workers"),
 		DropKey:     c.Bool("drop-key"),
 		SkipInvalid: c.Bool("skip-invalid"),
 		Name:        "hms-factors",
 		Unit:        "line",
+		Deadline:    c.Duration("deadline"),
+		Work:        work,
 	}
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
-	if c.Bool("progress") && cmdutil.IsTerminal(stderr) {
+	if c.Bool("progress") {
 		opt.Progress = stderr
+	}
+	if c.Bool("hadoop") {
+		opt.StatusEvery = hadoopStatusEvery
 	}
 	var st factorstream.Stats
 	if c.NArg() == 0 {
-		st, err = factorstream.Run(c.App.Reader, stdout, stderr, opt)
+		st, err = factorstream.Run(ctx, c.App.Reader, stdout, stderr, opt)
 	} else {
-		st, err = factorArgs(c.Args().Slice(), stdout, stderr, opt)
+		st, err = factorArgs(ctx, c.Args().Slice(), stdout, stderr, opt)
 	}
 	if c.Bool("hadoop") {
 		fmt.Fprintf(stderr, "reporter:counter:hms-factors,numbers,%d\n", st.Numbers)
 		fmt.Fprintf(stderr, "reporter:counter:hms-factors,invalid,%d\n", st.Invalid)
+		fmt.Fprintf(stderr, "reporter:counter:hms-factors,failed,%d\n", st.Failed)
 	}
-	if err != nil {
-		if cmdutil.IsBrokenPipe(err) {
-			return err
-		}
+	return factorsResult(ctx, st, err, opt.SkipInvalid, c.NArg() > 0, stderr)
+}
+
+// factorsResult turns the outcome of a run into the command's error.
+func factorsResult(ctx context.Context, st factorstream.Stats, err error, skipInvalid, args bool, stderr io.Writer) error {
+	switch {
+	case cmdutil.IsBrokenPipe(err):
+		return err
+	case err != nil:
 		return cmdutil.Fatalf("%v", err)
-	}
-	if st.Invalid > 0 {
-		if opt.SkipInvalid {
-			fmt.Fprintf(stderr, "hms-factors: skipped %d invalid %s\n", st.Invalid, cmdutil.Plural(st.Invalid, "token"))
-			return nil
-		}
+	case st.Stopped:
+		return stopped(ctx, st, args)
+	case st.Failed > 0:
+		return cmdutil.Partial
+	case st.Invalid > 0 && skipInvalid:
+		fmt.Fprintf(stderr, "hms-factors: skipped %d invalid %s\n", st.Invalid, cmdutil.Plural(st.Invalid, "token"))
+	case st.Invalid > 0:
 		return cmdutil.Partial
 	}
 	return nil
+}
+
+// stopped is the error of a run stopped by a signal: what was written, and
+// where to resume.
+func stopped(ctx context.Context, st factorstream.Stats, args bool) error {
+	where := "line"
+	if args {
+		where = "argument"
+	}
+	if args {
+		return cmdutil.Stopped(ctx, "the numbers before %s %d were written, the rest not", where, st.ResumeLine)
+	}
+	hint := fmt.Sprintf("resume with: tail -n +%d INPUT | hms-factors ...", st.ResumeLine)
+	if st.ResumeMidLine {
+		return cmdutil.Stopped(ctx, "the lines before line %d and the first numbers of it were written, the rest not", st.ResumeLine).
+			WithHint(hint + fmt.Sprintf(" (the first numbers of line %d come out again)", st.ResumeLine))
+	}
+	return cmdutil.Stopped(ctx, "the lines before line %d were written, the rest not", st.ResumeLine).WithHint(hint)
 }
 
 // factorArgs factors the arguments, one per "line" so that errors name the
@@ -142,7 +194,7 @@ func factors(c *cli.Context) error {
 // too, but the stream would see only whitespace: the runs of arguments
 // between blank ones go through the stream in turn, and each blank one is
 // reported in its place.
-func factorArgs(args []string, stdout, stderr io.Writer, opt factorstream.Options) (factorstream.Stats, error) {
+func factorArgs(ctx context.Context, args []string, stdout, stderr io.Writer, opt factorstream.Options) (factorstream.Stats, error) {
 	// Flag parsing stops at the first number; a "--" after it is no number
 	// either (GNU factor drops it too).
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -165,51 +217,15 @@ func factorArgs(args []string, stdout, stderr io.Writer, opt factorstream.Option
 			run = append(run, strings.ReplaceAll(args[j], "\n", " "))
 		}
 		opt.FirstLine = i + 1
-		st, err := factorstream.Run(strings.NewReader(strings.Join(run, "\n")+"\n"), stdout, stderr, opt)
+		st, err := factorstream.Run(ctx, strings.NewReader(strings.Join(run, "\n")+"\n"), stdout, stderr, opt)
 		total.Numbers += st.Numbers
 		total.Invalid += st.Invalid
-		if err != nil {
+		total.Failed += st.Failed
+		if err != nil || st.Stopped {
+			total.Stopped, total.ResumeLine, total.ResumeMidLine = st.Stopped, st.ResumeLine, st.ResumeMidLine
 			return total, err
 		}
 		i = j
 	}
 	return total, nil
 }
-
-func reduce(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return cmdutil.Fatalf("reduce reads stdin and takes no arguments").WithHint("hms-factors reduce < sorted.tsv")
-	}
-	stderr := c.App.ErrWriter
-	st, err := factorstream.Reduce(c.App.Reader, c.App.Writer, stderr, factorstream.ReduceOptions{
-		Name:    "hms-factors reduce",
-		Summary: c.Bool("summary"),
-	})
-	if c.Bool("hadoop") {
-		for _, kv := range []struct {
-			name string
-			n    int64
-		}{
-			// Hadoop sums a group's counters over map and reduce tasks, so
-			// these must not reuse the mapper's names (numbers, invalid).
-			{"keys", st.Numbers}, {"duplicates", st.Duplicates}, {"disagreements", st.Disagree}, {"bad_lines", st.Invalid},
-		} {
-			fmt.Fprintf(stderr, "reporter:counter:hms-factors,%s,%d\n", kv.name, kv.n)
-		}
-	}
-	if err != nil {
-		if cmdutil.IsBrokenPipe(err) {
-			return err
-		}
-		return cmdutil.Fatalf("%v", err)
-	}
-	if c.Bool("summary") {
-		st.WriteSummary(stderr)
-	}
-	if st.Invalid > 0 || st.Disagree > 0 {
-		return cmdutil.Partial
-	}
-	return nil
-}
-
-var negativeNumberFlag = regexp.MustCompile(`^flag provided but not defined: -[0-9]`)
