@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,31 +27,10 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/hms-toolkit/hms/internal/testenv"
-	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
 
 // patience bounds the waits for a process to show an effect.
 const patience = time.Minute
-
-// mqProxy starts a proxy to the test broker, closed when the test ends,
-// and returns it with the broker URL through it.
-func mqProxy(t *testing.T) (*faultproxy.Proxy, string) {
-	u, err := url.Parse(testenv.AMQPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := u.Host
-	if u.Port() == "" {
-		host += ":5672"
-	}
-	p, err := faultproxy.Start(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	u.Host = p.Addr()
-	return p, u.String()
-}
 
 // mqLines returns n distinct lines of about size bytes.
 func mqLines(n, size int) []string {
@@ -151,7 +129,7 @@ func TestAMQPCuttingProxy(t *testing.T) {
 		lines[i] = fmt.Sprintf(`{"id":%q,"ts":"2026-11-26T12:00:00Z","origin":"test","operation":"test","data":%q,"kid":"k","signature":"%064x"}`, ids[i], l, i)
 	}
 
-	ps, sendURL := mqProxy(t)
+	ps, sendURL := testenv.AMQPProxy(t)
 	ps.CutAfter(400<<10, 5)
 	send := exec.Command("hms-send", "-q", q, "--url", sendURL, "-v", "--retry-for", "1m", "--window", "256")
 	send.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
@@ -173,7 +151,7 @@ func TestAMQPCuttingProxy(t *testing.T) {
 		t.Fatalf("%d messages in the queue after hms-send exited 0, want at least %d", n, len(lines))
 	}
 
-	pr, recvURL := mqProxy(t)
+	pr, recvURL := testenv.AMQPProxy(t)
 	pr.CutAfter(400<<10, 5)
 	recv := exec.Command("hms-recv", "-q", q, "--url", recvURL, "--drain", "-v", "--retry-for", "1m", "--format", "json")
 	var out, recvErr bytes.Buffer
@@ -311,7 +289,7 @@ func TestAMQPFailingCommand(t *testing.T) {
 	script := fmt.Sprintf(`n=$(cat %[1]s 2>/dev/null || echo 0); echo $((n+1)) > %[1]s
 if [ $((n %% 2)) -eq 0 ]; then cat > /dev/null; echo "failing run $n" >&2; exit 1; fi
 cat >> %[2]s`, counter, handled)
-	p, recvURL := mqProxy(t)
+	p, recvURL := testenv.AMQPProxy(t)
 	p.CutAfter(30<<10, 3)
 	recv := exec.Command("hms-recv", "-q", q, "--url", recvURL, "--exec", script,
 		"--batch", "100", "--backoff", "5ms", "--drain", "-v", "--retry-for", "1m")
@@ -454,7 +432,7 @@ func TestAMQPSendGivesUp(t *testing.T) {
 	q := testenv.Queue(t)
 	ch := testenv.Channel(t)
 	lines := mqLines(20000, 200)
-	p, sendURL := mqProxy(t)
+	p, sendURL := testenv.AMQPProxy(t)
 	p.CutAfter(600<<10, 1)
 	p.RefuseAfter(1)
 	failed := filepath.Join(t.TempDir(), "failed")

@@ -26,7 +26,6 @@ import (
 
 	"github.com/hms-toolkit/hms/internal/testenv"
 	"github.com/hms-toolkit/hms/pkg/devdb"
-	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
 
 // TestChaosFactorCluster runs the book's distributed factoring (chapter 19)
@@ -47,22 +46,7 @@ func TestChaosFactorCluster(t *testing.T) {
 	dir := t.TempDir()
 
 	// The broker, behind a proxy that can cut every connection.
-	brokerURL := testenv.AMQPURL()
-	u, err := amqp.ParseURI(brokerURL)
-	if err != nil {
-		t.Fatalf("%s: %v", testenv.EnvAMQPURL, err)
-	}
-	proxy, err := faultproxy.Start(fmt.Sprintf("%s:%d", u.Host, u.Port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	pu := u
-	pu.Host = "127.0.0.1"
-	if pu.Port, err = strconv.Atoi(proxy.Addr()[strings.LastIndexByte(proxy.Addr(), ':')+1:]); err != nil {
-		t.Fatal(err)
-	}
-	proxyURL := pu.String()
+	proxy, proxyURL := testenv.AMQPProxy(t)
 	admin := testenv.Channel(t)
 	work, results := testenv.UniqueName("hms.chaos.work"), testenv.UniqueName("hms.chaos.results")
 	defer testenv.DeleteQueues(work, results)
@@ -75,22 +59,7 @@ func TestChaosFactorCluster(t *testing.T) {
 	}
 	defer func() { db.Stop() }()
 	dbAddr := db.Addr()
-	// Keys: the orchestrator signs work, the workers sign results.
-	run(t, dir, nil, "hms-sign", "keygen", "--kid", "orch-1", "--origin", "orchestrator", "--out", "orch.key")
-	run(t, dir, nil, "hms-sign", "keygen", "--kid", "worker-1", "--origin", "worker", "--out", "worker.key")
-	ring := filepath.Join(dir, "ring")
-	concat(t, ring, filepath.Join(dir, "orch.key"), filepath.Join(dir, "worker.key"))
-
-	env := append(os.Environ(),
-		"AMQP_URL="+proxyURL,
-		"MONGODB_URI="+db.URI(),
-		"HMS_DB=chaos",
-		"HMS_KEYRING="+ring,
-		"HMS_ORCH_KEY="+filepath.Join(dir, "orch.key"),
-		"HMS_WORKER_KEY="+filepath.Join(dir, "worker.key"),
-		"HMS_WORK_QUEUE="+work,
-		"HMS_RESULTS_QUEUE="+results,
-	)
+	env, ring := factoringEnv(t, dir, proxyURL, db.URI(), work, results)
 	cluster := filepath.Join(root, "scripts", "cluster")
 	procs := newProcSet(t, dir, env)
 	defer procs.stopAll()
@@ -297,7 +266,7 @@ func verifyStore(t *testing.T, uri string, first uint64, n int, left leftovers) 
 		t.Fatal(err)
 	}
 	defer vc.Disconnect(context.Background())
-	cur, err := vc.Database("chaos").Collection("factors").Find(context.Background(), bson.D{}, options.Find().SetProjection(bson.D{{Key: "factors", Value: 1}}))
+	cur, err := vc.Database(factoringDB).Collection("factors").Find(context.Background(), bson.D{}, options.Find().SetProjection(bson.D{{Key: "factors", Value: 1}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,6 +339,31 @@ func verifySample(t *testing.T, n int, stored map[uint64][]int64) {
 		}
 	}
 	t.Logf("verified: %d documents, one per number; a sample of %d matches hms-factors", n, len(stored))
+}
+
+// factoringDB is the database the factoring cluster stores into.
+const factoringDB = "factoring"
+
+// factoringEnv makes the keys of a factoring cluster (scripts/cluster/) in
+// dir, the orchestrator's and a worker's, and returns the environment of its
+// parts (the broker, the database factoringDB of mongoURI, the queues) and
+// the keyring of both keys.
+func factoringEnv(t *testing.T, dir, amqpURL, mongoURI, work, results string) (env []string, ring string) {
+	t.Helper()
+	run(t, dir, nil, "hms-sign", "keygen", "--kid", "orch-1", "--origin", "orchestrator", "--out", "orch.key")
+	run(t, dir, nil, "hms-sign", "keygen", "--kid", "worker-1", "--origin", "worker", "--out", "worker.key")
+	ring = filepath.Join(dir, "ring")
+	concat(t, ring, filepath.Join(dir, "orch.key"), filepath.Join(dir, "worker.key"))
+	return append(os.Environ(),
+		"AMQP_URL="+amqpURL,
+		"MONGODB_URI="+mongoURI,
+		"HMS_DB="+factoringDB,
+		"HMS_KEYRING="+ring,
+		"HMS_ORCH_KEY="+filepath.Join(dir, "orch.key"),
+		"HMS_WORKER_KEY="+filepath.Join(dir, "worker.key"),
+		"HMS_WORK_QUEUE="+work,
+		"HMS_RESULTS_QUEUE="+results,
+	), ring
 }
 
 // run runs an hms binary (from $PATH, see testenv.Main) in dir and returns

@@ -17,13 +17,7 @@ ensure_rabbitmq() {
 	*) return 0 ;;
 	esac
 	amqp_up && return 0
-	if ! command -v rabbitmq-server >/dev/null 2>&1; then
-		echo "installing rabbitmq-server (Debian package)..." >&2
-		command -v apt-get >/dev/null 2>&1 || die "RabbitMQ is not running and apt-get is missing; start a broker and set AMQP_URL"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq >&2 && apt-get install -y -qq rabbitmq-server >&2 ||
-			die "could not install rabbitmq-server"
-	fi
+	ensure_rabbitmq_package
 	echo "starting rabbitmq-server..." >&2
 	rabbitmq-server -detached >&2 || true
 	local deadline=$((SECONDS + 120))
@@ -32,6 +26,19 @@ ensure_rabbitmq() {
 		# Poll, not a fixed wait: the broker usually answers within seconds.
 		read -r -t 0.5 <> <(:) || true
 	done
+}
+
+# ensure_rabbitmq_package: Debian's rabbitmq-server package must be
+# installed (the test cluster of scripts/rabbitmq-cluster.sh runs its own
+# nodes of it); install it when missing.
+ensure_rabbitmq_package() {
+	PATH=$PATH:/usr/sbin:/sbin
+	command -v rabbitmq-server >/dev/null 2>&1 && return 0
+	echo "installing rabbitmq-server (Debian package)..." >&2
+	command -v apt-get >/dev/null 2>&1 || die "rabbitmq-server is missing and apt-get too; install RabbitMQ (3.10 or later)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2 && apt-get install -y -qq rabbitmq-server >&2 ||
+		die "could not install rabbitmq-server"
 }
 
 # ensure_go: the Go toolchain must be on PATH.

@@ -14,6 +14,7 @@ cd "$(hms_root)"
 ensure_go
 # The tests read HMS_TEST_AMQP_URL only; ensure_rabbitmq looks at AMQP_URL.
 AMQP_URL=${HMS_TEST_AMQP_URL:-} ensure_rabbitmq
+ensure_rabbitmq_package # for the cluster tests' own nodes
 command -v factor >/dev/null || die "GNU coreutils 'factor' is missing (tests compare against it)"
 
 echo "== gofmt" >&2

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
 
 // EnvAMQPURL names the one variable that points the tests at a broker.
@@ -114,6 +116,28 @@ func Channel(t testing.TB) *amqp.Channel {
 		t.Fatal(err)
 	}
 	return ch
+}
+
+// AMQPProxy starts a proxy to the test broker (pkg/faultproxy: it cuts
+// connections on demand), closed when the test ends, and returns it with
+// the broker's URL through it.
+func AMQPProxy(t testing.TB) (*faultproxy.Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(AMQPURL())
+	if err != nil {
+		t.Fatalf("%s: %v", EnvAMQPURL, err)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host += ":5672"
+	}
+	p, err := faultproxy.Start(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	u.Host = p.Addr()
+	return p, u.String()
 }
 
 // Ready returns the number of messages ready in q.

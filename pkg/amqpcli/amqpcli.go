@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -60,7 +61,12 @@ func CheckDurations(c *cli.Context, names ...string) error {
 // Flags are the connection, queue-declaration and logging flags.
 func Flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "url", EnvVars: []string{"AMQP_URL"}, Value: amqpconn.DefaultURL, Usage: "broker `URL`, amqp:// or amqps:// (password: prefer AMQP_URL)"},
+		// The command line's URLs go to Destination; AMQP_URL (named here
+		// for --help and the man pages) is read by URLs, not from Value.
+		&cli.GenericFlag{Name: "url", EnvVars: []string{"AMQP_URL"}, Value: &urlList{}, Destination: &urlList{},
+			DefaultText: amqpconn.DefaultURL,
+			Usage:       "broker `URL`, amqp:// or amqps://; repeat it (or separate URLs with spaces) for the nodes of a cluster (passwords: prefer AMQP_URL or --url-file)"},
+		&cli.StringFlag{Name: "url-file", Usage: "read the broker URLs from `FILE` (separated by spaces or newlines; # starts a comment)"},
 		&cli.StringFlag{Name: "ca", Usage: "CA certificates (PEM `FILE`) to verify an amqps broker"},
 		&cli.StringFlag{Name: "cert", Usage: "client certificate (PEM `FILE`) for amqps"},
 		&cli.StringFlag{Name: "key", Usage: "client key (PEM `FILE`) for --cert"},
@@ -69,24 +75,82 @@ func Flags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-declare", Usage: "use the queue as it is: it must exist, nothing is declared"},
 		&cli.BoolFlag{Name: "quorum", Usage: "declare a quorum queue, whose --delivery-limit stops poison messages"},
 		&cli.IntFlag{Name: "delivery-limit", Value: 20, Usage: "with --quorum: `N` deliveries before a message is dead-lettered"},
-		&cli.DurationFlag{Name: "retry-for", Value: 30 * time.Second, Usage: "keep reconnecting for up to `D` after losing the broker"},
+		&cli.DurationFlag{Name: "retry-for", Value: 30 * time.Second, Usage: "keep reconnecting, to every node in turn, for up to `D` after losing the broker"},
 		cmdutil.ProgressFlag("show counts and rate on stderr (when it is a terminal)"),
 		cmdutil.VerboseFlag("log connections and print a summary at exit"),
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "`FORMAT` of log lines: text, or json for journald and log shippers"},
 	}
 }
 
-// Conn is the connection configuration from the flags.
-func Conn(c *cli.Context) amqpconn.Config {
+// Conn is the connection configuration from the flags, checked (URLs and
+// TLS files) without connecting.
+func Conn(c *cli.Context) (amqpconn.Config, error) {
 	name := c.String("name")
 	if name == "" {
 		host, _ := os.Hostname()
 		name = fmt.Sprintf("%s@%s[%d]", c.App.Name, host, os.Getpid())
 	}
-	return amqpconn.Config{
-		URL: c.String("url"), CAFile: c.String("ca"), CertFile: c.String("cert"), KeyFile: c.String("key"),
+	urls, err := URLs(c)
+	if err != nil {
+		return amqpconn.Config{}, err
+	}
+	cfg := amqpconn.Config{
+		URLs: urls, CAFile: c.String("ca"), CertFile: c.String("cert"), KeyFile: c.String("key"),
 		Heartbeat: c.Duration("heartbeat"), Name: name,
 	}
+	if err := cfg.Check(); err != nil {
+		return cfg, Fatal(err)
+	}
+	return cfg, nil
+}
+
+// URLs are the broker nodes: every --url, else those in --url-file, else
+// those in $AMQP_URL (separated by spaces), else none (the default URL).
+func URLs(c *cli.Context) ([]string, error) {
+	argv := *c.Generic("url").(*urlList)
+	switch file := c.String("url-file"); {
+	case len(argv) > 0 && file != "":
+		return nil, cmdutil.UsageErrorf(c, "--url and --url-file exclude each other")
+	case len(argv) > 0:
+		return argv, nil
+	case file != "":
+		return readURLs(file)
+	}
+	return strings.Fields(os.Getenv("AMQP_URL")), nil
+}
+
+func readURLs(file string) ([]string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, cmdutil.Fatalf("--url-file: %v", err)
+	}
+	var urls []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		urls = append(urls, strings.Fields(line)...)
+	}
+	if len(urls) == 0 {
+		return nil, cmdutil.Fatalf("--url-file %s: no URL in it", file)
+	}
+	return urls, nil
+}
+
+// urlList is the value of --url: every occurrence adds its URLs (one, or
+// several separated by spaces; none for an empty one, as --url "" always
+// meant the default). Unlike a string slice flag, it does not split on
+// commas, which a password may contain.
+type urlList []string
+
+func (u *urlList) Set(v string) error {
+	*u = append(*u, strings.Fields(v)...)
+	return nil
+}
+
+func (u *urlList) String() string {
+	if u == nil {
+		return ""
+	}
+	return strings.Join(*u, " ")
 }
 
 // Queue is the queue named q with the declaration flags.

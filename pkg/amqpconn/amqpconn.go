@@ -1,8 +1,10 @@
-// Package amqpconn opens RabbitMQ connections the hms way (URL, TLS files,
+// Package amqpconn opens RabbitMQ connections the hms way (URLs, TLS files,
 // heartbeat, connection name), says which failures are worth retrying and
 // turns broker errors into messages a user can act on, and declares the
 // durable queue topology that hms-send and hms-recv share: a queue Q whose
 // rejected messages go, through the default exchange, to the queue "Q.dead".
+// Its Dialer is the one reconnect loop of both: it fails over between the
+// nodes of a cluster, and watches for the broker's flow control.
 package amqpconn
 
 import (
@@ -27,13 +29,26 @@ const DefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
 
 // Config says how to reach the broker.
 type Config struct {
-	URL       string
+	// URLs are the nodes of one broker cluster, tried in this order (one
+	// URL for a single broker); none: DefaultURL.
+	URLs      []string
 	CAFile    string // PEM CA bundle for amqps; the system roots otherwise
 	CertFile  string // client certificate (PEM) for amqps, with KeyFile
 	KeyFile   string
 	Heartbeat time.Duration // 0: the broker's proposal
 	Name      string        // connection_name shown in the management UI
-	Timeout   time.Duration // TCP+TLS+handshake; 0: 30s
+	Timeout   time.Duration // TCP+TLS+handshake, per node; 0: DefaultTimeout
+}
+
+// DefaultTimeout bounds the TCP connect, TLS and AMQP handshakes of one
+// attempt to connect to one node, when Config.Timeout is 0.
+const DefaultTimeout = 30 * time.Second
+
+func (c Config) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
 }
 
 // Redact returns the URL with its password hidden, for messages.
@@ -71,22 +86,30 @@ func HintOf(err error) string {
 	return ""
 }
 
-// Check validates the URL and the TLS files without connecting, so that a
-// typo is reported at once rather than after retries.
-func (c Config) Check() error {
-	_, _, err := c.amqpConfig()
-	return err
+// Nodes returns the URLs to connect to: URLs, or DefaultURL.
+func (c Config) Nodes() []string {
+	if len(c.URLs) == 0 {
+		return []string{DefaultURL}
+	}
+	return c.URLs
 }
 
-func (c Config) amqpConfig() (string, amqp.Config, error) {
-	raw := c.URL
-	if raw == "" {
-		raw = DefaultURL
+// Check validates the URLs and the TLS files without connecting, so that a
+// typo is reported at once rather than after retries.
+func (c Config) Check() error {
+	for _, raw := range c.Nodes() {
+		if _, err := c.amqpConfig(raw); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+func (c Config) amqpConfig(raw string) (amqp.Config, error) {
 	uri, err := amqp.ParseURI(raw)
 	if err != nil {
 		msg := strings.ReplaceAll(err.Error(), raw, Redact(raw)) // some errors quote the URL
-		return "", amqp.Config{}, &Permanent{
+		return amqp.Config{}, &Permanent{
 			Err:  fmt.Errorf("invalid AMQP URL %s: %s", Redact(raw), msg),
 			Hint: "the form is amqp://user:password@host:5672/vhost (or amqps:// for TLS)",
 		}
@@ -101,49 +124,49 @@ func (c Config) amqpConfig() (string, amqp.Config, error) {
 	if c.Name != "" {
 		cfg.Properties.SetClientConnectionName(c.Name)
 	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	cfg.Dial = amqp.DefaultDial(timeout)
+	cfg.Dial = amqp.DefaultDial(c.timeout())
 	if uri.Scheme == "amqps" {
 		tc := &tls.Config{ServerName: uri.Host, MinVersion: tls.VersionTLS12}
 		if c.CAFile != "" {
 			pem, err := os.ReadFile(c.CAFile)
 			if err != nil {
-				return "", cfg, &Permanent{Err: fmt.Errorf("--ca: %v", err)}
+				return cfg, &Permanent{Err: fmt.Errorf("--ca: %v", err)}
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return "", cfg, &Permanent{Err: fmt.Errorf("--ca %s: no PEM certificate in it", c.CAFile)}
+				return cfg, &Permanent{Err: fmt.Errorf("--ca %s: no PEM certificate in it", c.CAFile)}
 			}
 			tc.RootCAs = pool
 		}
 		if (c.CertFile == "") != (c.KeyFile == "") {
-			return "", cfg, &Permanent{Err: errors.New("--cert and --key go together")}
+			return cfg, &Permanent{Err: errors.New("--cert and --key go together")}
 		}
 		if c.CertFile != "" {
 			cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 			if err != nil {
-				return "", cfg, &Permanent{Err: fmt.Errorf("--cert/--key: %v", err)}
+				return cfg, &Permanent{Err: fmt.Errorf("--cert/--key: %v", err)}
 			}
 			tc.Certificates = []tls.Certificate{cert}
 		}
 		cfg.TLSClientConfig = tc
 	} else if c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
-		return "", cfg, &Permanent{
-			Err:  errors.New("--ca, --cert and --key need an amqps:// URL"),
+		return cfg, &Permanent{
+			Err:  fmt.Errorf("--ca, --cert and --key need an amqps:// URL, not %s", Redact(raw)),
 			Hint: "use amqps://host:5671/ for TLS",
 		}
 	}
-	return raw, cfg, nil
+	return cfg, nil
 }
 
-// Dial connects. Errors that retrying cannot fix are *Permanent.
-func Dial(c Config) (*amqp.Connection, error) {
-	raw, cfg, err := c.amqpConfig()
+// dial connects to the node at raw, giving up after timeout (0: Timeout).
+// Errors that retrying cannot fix are *Permanent.
+func (c Config) dial(raw string, timeout time.Duration) (*amqp.Connection, error) {
+	cfg, err := c.amqpConfig(raw)
 	if err != nil {
 		return nil, err
+	}
+	if timeout > 0 {
+		cfg.Dial = amqp.DefaultDial(timeout)
 	}
 	conn, err := amqp.DialConfig(raw, cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package amqpconn
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -13,8 +14,9 @@ type Queue struct {
 	// NoDeclare uses the queue as it is: it must exist (a passive declare),
 	// and no dead-letter queue is declared.
 	NoDeclare bool
-	// Quorum declares a quorum queue (replicated, with a delivery limit)
-	// instead of a classic one.
+	// Quorum declares quorum queues (replicated on the nodes of a cluster,
+	// with a delivery limit) instead of classic ones: Q, with at-least-once
+	// dead-lettering, and Q.dead.
 	Quorum bool
 	// DeliveryLimit is x-delivery-limit for quorum queues: a message
 	// delivered more often is dead-lettered. 0: the broker's default.
@@ -25,7 +27,12 @@ type Queue struct {
 func DeadName(q string) string { return q + ".dead" }
 
 // Args are the arguments a declared queue gets: rejected and expired
-// messages go through the default exchange to Q.dead.
+// messages go through the default exchange to Q.dead. A quorum queue
+// dead-letters at least once: it keeps a message until Q.dead confirmed
+// it, so a message is not lost when Q.dead is out of reach (RabbitMQ 3.10
+// or later; it requires overflow reject-publish, which only matters with a
+// length limit: a full queue refuses new messages instead of dropping old
+// ones).
 func (q Queue) Args() amqp.Table {
 	args := amqp.Table{
 		"x-dead-letter-exchange":    "",
@@ -33,11 +40,22 @@ func (q Queue) Args() amqp.Table {
 	}
 	if q.Quorum {
 		args["x-queue-type"] = "quorum"
+		args["x-dead-letter-strategy"] = "at-least-once"
+		args["x-overflow"] = "reject-publish"
 		if q.DeliveryLimit > 0 {
 			args["x-delivery-limit"] = int64(q.DeliveryLimit)
 		}
 	}
 	return args
+}
+
+// DeadArgs are the arguments of Q.dead: a quorum queue beside a quorum
+// queue, so that dead letters survive the loss of a node too.
+func (q Queue) DeadArgs() amqp.Table {
+	if q.Quorum {
+		return amqp.Table{"x-queue-type": "quorum"}
+	}
+	return nil
 }
 
 // Declare declares q (durable, with its dead-letter queue) or, with
@@ -64,10 +82,10 @@ func Declare(conn *amqp.Connection, q Queue) (deadExists bool, err error) {
 	// dead-letter queue X.dead consumed as Q), nothing was created; Q.dead
 	// first would leave a stray X.dead.dead behind.
 	if _, err := ch.QueueDeclare(q.Name, true, false, false, false, q.Args()); err != nil {
-		return false, declareError(q.Name, err)
+		return false, q.declareError(q.Name, err)
 	}
-	if _, err := ch.QueueDeclare(DeadName(q.Name), true, false, false, false, nil); err != nil {
-		return false, declareError(DeadName(q.Name), err)
+	if _, err := ch.QueueDeclare(DeadName(q.Name), true, false, false, false, q.DeadArgs()); err != nil {
+		return false, q.declareError(DeadName(q.Name), err)
 	}
 	return true, nil
 }
@@ -80,7 +98,7 @@ func passive(conn *amqp.Connection, name string) error {
 	defer ch.Close()
 	if _, err := ch.QueueDeclarePassive(name, true, false, false, false, nil); err != nil {
 		var ae *amqp.Error
-		if errors.As(err, &ae) && ae.Code == amqp.NotFound {
+		if errors.As(err, &ae) && ae.Code == amqp.NotFound && !homeDown(ae) {
 			return &Permanent{
 				Err:  fmt.Errorf("queue %q does not exist (--no-declare)", name),
 				Hint: "drop --no-declare to declare it, or check the name and the vhost",
@@ -91,15 +109,20 @@ func passive(conn *amqp.Connection, name string) error {
 	return nil
 }
 
-func declareError(name string, err error) error {
+// homeDown reports whether a NOT_FOUND is about a classic queue whose node
+// is down (in a cluster): the queue exists, and comes back with its node.
+func homeDown(ae *amqp.Error) bool {
+	return strings.Contains(ae.Reason, "down or inaccessible")
+}
+
+func (q Queue) declareError(name string, err error) error {
 	var ae *amqp.Error
 	if errors.As(err, &ae) {
 		switch ae.Code {
 		case amqp.PreconditionFailed:
 			return &Permanent{
-				Err: fmt.Errorf("queue %q already exists with other arguments: %s", name, ae.Reason),
-				Hint: "use it as it is with --no-declare (its own dead-letter policy applies), " +
-					"or delete it (rabbitmqctl delete_queue " + name + ") to let hms declare it",
+				Err:  fmt.Errorf("queue %q already exists with other arguments: %s", name, ae.Reason),
+				Hint: q.inequivalentHint(name, ae.Reason),
 			}
 		case amqp.AccessRefused:
 			return &Permanent{Err: fmt.Errorf("queue %q: %s", name, ae.Reason),
@@ -109,6 +132,32 @@ func declareError(name string, err error) error {
 		}
 	}
 	return err
+}
+
+// inequivalentHint says what to do about queue name, which exists with
+// other arguments than q would give it; reason is the broker's, naming the
+// first argument that differs.
+func (q Queue) inequivalentHint(name, reason string) string {
+	asIs := "use it as it is with --no-declare (its own dead-letter policy applies), " +
+		"or delete it (rabbitmqctl delete_queue " + name + ") to let hms declare it"
+	switch {
+	case q.Quorum && name == DeadName(q.Name) && strings.Contains(reason, "'x-queue-type'"):
+		// Declared by an hms that made Q.dead classic even beside a quorum Q.
+		return "a classic queue cannot become a quorum queue: save its messages (hms-recv -q " + name +
+			" --no-declare --drain --format json > saved.json) and delete it (rabbitmqctl delete_queue " + name +
+			") to let hms declare it as a quorum queue, or use the queues as they are with --no-declare"
+	case q.Quorum && strings.Contains(reason, "'x-dead-letter-strategy'") && strings.Contains(reason, "received the value 'at-least-once'"):
+		// A quorum queue declared by an hms that did not ask for at-least-once dead-lettering.
+		return "keep it with --no-declare, and give it at-least-once dead-lettering with a policy " +
+			"(dead-letter-strategy at-least-once, overflow reject-publish: see docs/production.md); " +
+			"or delete it (rabbitmqctl delete_queue " + name + ") to let hms declare it"
+	}
+	for _, arg := range []string{"'x-queue-type'", "'x-dead-letter-strategy'", "'x-overflow'", "'x-delivery-limit'"} {
+		if strings.Contains(reason, arg) {
+			return "--quorum (and --delivery-limit) must be given the same way to every hms-send and hms-recv of this queue; or " + asIs
+		}
+	}
+	return asIs
 }
 
 // CheckExchange checks that exchange name exists: publishing to a missing

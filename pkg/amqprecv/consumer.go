@@ -3,8 +3,9 @@
 // io.Writer, or fed to a command that exited 0. Messages that cannot be
 // handled go to the dead-letter queue Q.dead with the reason; a command that
 // fails transiently gets its batch requeued, with backoff. The connection is
-// re-established when it drops, and a delivery tag from before a reconnect
-// is never acked on the new channel (the broker has requeued it already).
+// re-established when it drops (to the next node of a cluster), and a
+// delivery tag from before a reconnect is never acked on the new channel
+// (the broker has requeued it already).
 package amqprecv
 
 import (
@@ -18,7 +19,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/hms-toolkit/hms/pkg/amqpconn"
-	"github.com/hms-toolkit/hms/pkg/backoff"
 )
 
 // Config says what to consume and how.
@@ -27,7 +27,8 @@ type Config struct {
 	Queue    amqpconn.Queue
 	Prefetch int // unacked messages the broker may send ahead; <= 0: 500, at most MaxPrefetch
 	// RetryFor bounds how long a lost (or never established) connection
-	// is retried before giving up; 0 means no retry.
+	// is retried, over all the nodes, before giving up; 0 tries each node
+	// once.
 	RetryFor time.Duration
 	Log      *slog.Logger
 }
@@ -38,31 +39,30 @@ type Delivery struct {
 	gen uint64
 }
 
-// Stats counts what happened; safe to read while consuming.
+// Stats counts what happened; safe to read while consuming. The embedded
+// amqpconn.Stats has the reconnects, the node connected to and the time
+// the broker blocked the connection (while it published dead letters).
 type Stats struct {
+	amqpconn.Stats
 	Delivered    atomic.Int64
 	Acked        atomic.Int64 // handled and acked
 	DeadLettered atomic.Int64
 	Requeued     atomic.Int64
 	Lost         atomic.Int64 // handled, but the ack could not be sent: will come again
-	Reconnects   atomic.Int64
-	Connected    atomic.Bool // consuming on an open channel
+	Connected    atomic.Bool  // consuming on an open channel
 }
 
 // ErrStale is returned when settling a delivery received on a connection
 // that has since been lost: the broker requeued it and will deliver it again.
 var ErrStale = errors.New("delivery from a lost connection (the broker requeued it)")
 
-// ErrGaveUp is wrapped when the connection could not be (re-)established
-// within RetryFor.
-var ErrGaveUp = errors.New("gave up reconnecting")
-
 // Consumer is a consuming connection. Its methods are for one goroutine.
 type Consumer struct {
-	cfg   Config
-	Stats Stats
+	cfg    Config
+	Stats  Stats
+	dialer *amqpconn.Dialer
 
-	conn       *amqp.Connection
+	conn       *amqpconn.Conn
 	ch         *amqp.Channel
 	deliveries <-chan amqp.Delivery
 	gen        uint64
@@ -87,56 +87,33 @@ func NewConsumer(cfg Config) *Consumer {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{cfg: cfg}
+	c := &Consumer{cfg: cfg}
+	c.dialer = amqpconn.NewDialer(cfg.Conn, cfg.RetryFor, cfg.Log, &c.Stats.Stats)
+	return c
 }
 
 // Prefetch is the prefetch count in use.
 func (c *Consumer) Prefetch() int { return c.cfg.Prefetch }
 
 // Connect connects, declares the queue and starts consuming, retrying
-// transient failures for up to RetryFor.
+// transient failures (on every node) for up to RetryFor.
 func (c *Consumer) Connect(ctx context.Context) error {
 	if c.ch != nil {
 		return nil
 	}
-	deadline := time.Now().Add(c.cfg.RetryFor)
-	b := backoff.Backoff{}
-	for attempt := 0; ; attempt++ {
-		err := c.open()
-		if err == nil {
-			if c.gen > 1 {
-				c.Stats.Reconnects.Add(1)
-				c.cfg.Log.Info("connected again", "attempts", attempt+1)
-			}
-			return nil
-		}
-		c.disconnect()
-		if amqpconn.IsPermanent(err) {
-			return err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return fmt.Errorf("%w after %s: %w", ErrGaveUp, c.cfg.RetryFor, err)
-		}
-		wait := min(b.Next(), left)
-		c.cfg.Log.Warn("cannot connect, retrying", "err", err, "in", wait, "giving_up_in", left)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
-	}
-}
-
-func (c *Consumer) open() error {
-	conn, err := amqpconn.Dial(c.cfg.Conn)
+	conn, err := c.dialer.Connect(ctx, c.setup)
 	if err != nil {
 		return err
 	}
 	c.conn = conn
-	c.closed = conn.NotifyClose(make(chan *amqp.Error, 1))
+	c.gen++
+	c.Stats.Connected.Store(true)
+	return nil
+}
+
+// setup declares the queue on a new connection and starts consuming.
+func (c *Consumer) setup(conn *amqp.Connection) error {
+	closed := conn.NotifyClose(make(chan *amqp.Error, 1))
 	dead, err := amqpconn.Declare(conn, c.cfg.Queue)
 	if err != nil {
 		return err
@@ -156,15 +133,13 @@ func (c *Consumer) open() error {
 		}
 		return err
 	}
-	c.ch, c.deliveries, c.deadExists = ch, ds, dead
-	c.gen++
-	c.Stats.Connected.Store(true)
+	c.ch, c.deliveries, c.deadExists, c.closed = ch, ds, dead, closed
 	return nil
 }
 
 func (c *Consumer) disconnect() {
 	if c.conn != nil {
-		c.conn.CloseDeadline(time.Now().Add(closeTimeout))
+		c.conn.CloseDeadline(time.Now().Add(amqpconn.CloseTimeout))
 	}
 	c.conn, c.ch, c.deliveries, c.pub = nil, nil, nil, nil
 	c.Stats.Connected.Store(false)
@@ -227,7 +202,7 @@ func (c *Consumer) lost() {
 		}
 	default:
 	}
-	c.cfg.Log.Warn("connection lost; unacked messages go back to the queue", "err", reason)
+	c.cfg.Log.Warn("connection lost; unacked messages go back to the queue", "node", c.conn.URL, "err", reason)
 	c.disconnect()
 }
 
@@ -375,7 +350,3 @@ func (c *Consumer) publishDead(d *Delivery, reason string) error {
 type returnedError struct{ msg string }
 
 func (e *returnedError) Error() string { return e.msg }
-
-// closeTimeout bounds the wait for the broker's close-ok: a half-dead
-// connection must not hold up reconnecting or exiting.
-const closeTimeout = 5 * time.Second

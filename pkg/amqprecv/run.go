@@ -10,6 +10,8 @@ import (
 	"io"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 )
 
 // Options say when to stop and how to turn a message into a line.
@@ -118,9 +120,9 @@ func toJSON(d *Delivery) JSONMessage {
 
 // Summary is the one line that says what a run did in elapsed.
 func (s *Stats) Summary(elapsed time.Duration) string {
-	return fmt.Sprintf("acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s",
+	return fmt.Sprintf("acked %d, dead-lettered %d, requeued %d, to be redelivered %d; %d reconnects, %.0f msg/s%s",
 		s.Acked.Load(), s.DeadLettered.Load(), s.Requeued.Load(), s.Lost.Load(), s.Reconnects.Load(),
-		float64(s.Acked.Load())/elapsed.Seconds())
+		float64(s.Acked.Load())/elapsed.Seconds(), amqpconn.BlockedSummary(s.Blocked()))
 }
 
 // stopper tracks the stop conditions shared by both modes.

@@ -1,8 +1,9 @@
 // Package amqpsend publishes messages to RabbitMQ so that none is lost
 // silently: persistent delivery, publisher confirms with a window of
 // outstanding messages, mandatory routing (an unroutable message is an
-// error, not a drop), and reconnection with backoff that publishes again,
-// with the same message-id, every message the broker had not confirmed.
+// error, not a drop), and reconnection (to the next node of a cluster) that
+// publishes again, with the same message-id, every message the broker had
+// not confirmed. While the broker blocks publishing (flow control), it waits.
 package amqpsend
 
 import (
@@ -16,7 +17,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/hms-toolkit/hms/pkg/amqpconn"
-	"github.com/hms-toolkit/hms/pkg/backoff"
 )
 
 // Message is one message to publish.
@@ -42,13 +42,17 @@ type Config struct {
 	Transient   bool // delivery mode 1 instead of persistent (2)
 
 	// RetryFor bounds how long a lost (or never established) connection
-	// is retried before Run gives up; 0 means no retry.
+	// is retried, over all the nodes, before Run gives up; 0 tries each
+	// node once.
 	RetryFor time.Duration
 	Log      *slog.Logger
 }
 
-// Stats counts what happened; safe to read while Run runs.
+// Stats counts what happened; safe to read while Run runs. The embedded
+// amqpconn.Stats has the reconnects, the node connected to and the time
+// the broker blocked publishing.
 type Stats struct {
+	amqpconn.Stats
 	Read        atomic.Int64 // messages taken from the input
 	Published   atomic.Int64 // publish calls, re-publishing included
 	Confirmed   atomic.Int64 // acked by the broker (and not returned)
@@ -56,14 +60,9 @@ type Stats struct {
 	Nacked      atomic.Int64 // refused by the broker (counted in Failed too)
 	Returned    atomic.Int64 // unroutable (counted in Failed too)
 	Republished atomic.Int64
-	Reconnects  atomic.Int64
 	LastLine    atomic.Int64 // Line of the last message taken from the input
 	Connected   atomic.Bool  // a channel to the broker is open
 }
-
-// ErrGaveUp is wrapped by Run's error when the connection could not be
-// (re-)established within RetryFor.
-var ErrGaveUp = errors.New("gave up reconnecting")
 
 // ErrNotSent wraps the error given to the fail callback for the messages
 // Run could not get confirmed because it stopped (the error Run returns
@@ -78,10 +77,12 @@ type pending struct {
 
 // Publisher publishes a stream of messages.
 type Publisher struct {
-	cfg   Config
-	Stats Stats
+	cfg    Config
+	Stats  Stats
+	dialer *amqpconn.Dialer
 
-	conn     *amqp.Connection
+	conn     *amqpconn.Conn
+	blocked  bool // the broker blocks publishing on conn
 	ch       *amqp.Channel
 	confirms chan amqp.Confirmation
 	returns  chan amqp.Return
@@ -105,160 +106,9 @@ func New(cfg Config) *Publisher {
 	if cfg.Exchange == "" && cfg.RoutingKey == "" {
 		cfg.RoutingKey = cfg.Queue.Name
 	}
-	return &Publisher{cfg: cfg}
-}
-
-// Run publishes every message from in until in is closed, and returns once
-// each published message is confirmed or failed. fail is called, from
-// Run's goroutine, for each message that was not confirmed: unroutable,
-// refused by the broker, or still unconfirmed when Run gave up (then with
-// an error wrapping ErrNotSent). When Run gives up it returns the reason at
-// once, without reading the rest of in: that is the caller's to decide.
-// ctx cuts Run short: once it is done, Run gives up with ctx's cause. To
-// stop gracefully, close in, and let ctx bound the wait for the confirms.
-func (p *Publisher) Run(ctx context.Context, in <-chan Message, fail func(Message, error)) error {
-	defer p.disconnect()
-	var (
-		inflight []pending // published, unconfirmed, in publish order
-		retry    []Message // to publish again first
-		inOpen   = true
-	)
-	giveUp := func(runErr error) error {
-		err := fmt.Errorf("%w: %w", ErrNotSent, runErr)
-		for _, q := range inflight {
-			retry = append(retry, q.m)
-		}
-		for _, m := range retry {
-			p.Stats.Failed.Add(1)
-			fail(m, err)
-		}
-		return runErr
-	}
-	noProgress := 0 // connections lost in a row without a confirm
-	lost := func(err error) {
-		// Confirms the library still holds are good news: take them.
-	drain:
-		for {
-			select {
-			case c, ok := <-p.confirms:
-				if !ok {
-					break drain
-				}
-				if len(inflight) > 0 && inflight[0].tag == c.DeliveryTag {
-					inflight = p.settle(inflight, c, fail)
-				}
-			default:
-				break drain
-			}
-		}
-		p.cfg.Log.Warn("connection lost", "err", err, "unconfirmed", len(inflight))
-		p.disconnect()
-		noProgress++
-		ms := make([]Message, 0, len(inflight)+len(retry))
-		for _, q := range inflight {
-			ms = append(ms, q.m)
-		}
-		retry = append(ms, retry...)
-		inflight = inflight[:0]
-	}
-	done := ctx.Done()
-	for inOpen || len(inflight) > 0 || len(retry) > 0 {
-		if p.ch == nil {
-			if noProgress > 10 {
-				// The broker keeps closing the channel on us (a message over
-				// its max_message_size, a policy...): retrying won't help.
-				return giveUp(fmt.Errorf("%w: the connection was lost %d times in a row without a single confirm", ErrGaveUp, noProgress))
-			}
-			if err := p.connect(ctx); err != nil {
-				return giveUp(err)
-			}
-		}
-		// Publish what must be published again before anything new.
-		if len(retry) > 0 && len(inflight) < p.cfg.Window {
-			m := retry[0]
-			if err := p.publish(m); err != nil {
-				lost(err)
-				continue
-			}
-			retry = retry[1:]
-			p.Stats.Republished.Add(1)
-			inflight = append(inflight, pending{m: m, tag: p.tag})
-			// Keep up with confirms without blocking.
-			select {
-			case c, ok := <-p.confirms:
-				if !ok {
-					lost(p.closeReason())
-					continue
-				}
-				inflight = p.settle(inflight, c, fail)
-			default:
-			}
-			continue
-		}
-		var src <-chan Message
-		if inOpen && len(retry) == 0 && len(inflight) < p.cfg.Window {
-			src = in
-		}
-		select {
-		case m, ok := <-src:
-			if !ok {
-				inOpen = false
-				continue
-			}
-			p.Stats.Read.Add(1)
-			p.Stats.LastLine.Store(m.Line)
-			if err := p.publish(m); err != nil {
-				retry = append(retry, m)
-				lost(err)
-				continue
-			}
-			inflight = append(inflight, pending{m: m, tag: p.tag})
-		case r, ok := <-p.returns:
-			if !ok {
-				p.returns = nil // shut down: the confirms channel says so too
-				continue
-			}
-			markReturned(inflight, r)
-		case c, ok := <-p.confirms:
-			if !ok {
-				lost(p.closeReason())
-				continue
-			}
-			inflight = p.settle(inflight, c, fail)
-			noProgress = 0
-		case err := <-p.closed:
-			if err == nil {
-				err = amqp.ErrClosed
-			}
-			lost(err)
-		case <-done:
-			return giveUp(context.Cause(ctx))
-		}
-	}
-	return nil
-}
-
-func (p *Publisher) settle(inflight []pending, c amqp.Confirmation, fail func(Message, error)) []pending {
-	p.takeReturns(inflight)
-	if len(inflight) == 0 || inflight[0].tag != c.DeliveryTag {
-		// The library delivers confirms in tag order; anything else is a bug.
-		panic(fmt.Sprintf("amqpsend: confirm for tag %d, expected %v", c.DeliveryTag, inflight))
-	}
-	q := inflight[0]
-	inflight = inflight[1:]
-	switch {
-	case !c.Ack:
-		p.Stats.Failed.Add(1)
-		p.Stats.Nacked.Add(1)
-		fail(q.m, errors.New("refused by the broker (nack): the queue may be full (x-overflow reject-publish) or unavailable"))
-	case q.returned != "":
-		p.Stats.Failed.Add(1)
-		p.Stats.Returned.Add(1)
-		fail(q.m, errors.New(q.returned))
-	default:
-		p.Stats.Confirmed.Add(1)
-	}
-	return inflight
+	p := &Publisher{cfg: cfg}
+	p.dialer = amqpconn.NewDialer(cfg.Conn, cfg.RetryFor, cfg.Log, &p.Stats.Stats)
+	return p
 }
 
 // takeReturns marks the messages the broker returned so far. The library
@@ -320,47 +170,20 @@ func (p *Publisher) closeReason() error {
 	return amqp.ErrClosed
 }
 
-// connect (re)establishes connection and channel, retrying transient
-// failures with backoff for up to RetryFor.
+// connect (re)establishes connection and channel, on the next node.
 func (p *Publisher) connect(ctx context.Context) error {
-	deadline := time.Now().Add(p.cfg.RetryFor)
-	b := backoff.Backoff{}
-	for attempt := 0; ; attempt++ {
-		err := p.open()
-		if err == nil {
-			if attempt > 0 || p.Stats.Reconnects.Load() > 0 || p.Stats.Published.Load() > 0 {
-				p.Stats.Reconnects.Add(1)
-				p.cfg.Log.Info("connected again", "attempts", attempt+1)
-			}
-			return nil
-		}
-		p.disconnect()
-		if amqpconn.IsPermanent(err) {
-			return err
-		}
-		wait := b.Next()
-		left := time.Until(deadline)
-		if left <= 0 {
-			return fmt.Errorf("%w after %s: %w", ErrGaveUp, p.cfg.RetryFor, err)
-		}
-		wait = min(wait, left)
-		p.cfg.Log.Warn("cannot connect, retrying", "err", err, "in", wait, "giving_up_in", left)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w: interrupted: %w", ErrGaveUp, err)
-		}
-	}
-}
-
-func (p *Publisher) open() error {
-	conn, err := amqpconn.Dial(p.cfg.Conn)
+	conn, err := p.dialer.Connect(ctx, p.setup)
 	if err != nil {
 		return err
 	}
-	p.conn = conn
+	p.conn, p.blocked = conn, false
+	p.Stats.Connected.Store(true)
+	return nil
+}
+
+// setup declares or checks the target on a new connection and opens the
+// confirm-mode channel.
+func (p *Publisher) setup(conn *amqp.Connection) error {
 	if p.cfg.Queue.Name != "" {
 		if _, err := amqpconn.Declare(conn, p.cfg.Queue); err != nil {
 			return err
@@ -385,33 +208,21 @@ func (p *Publisher) open() error {
 	// processes the ack of the same message, so draining returns before
 	// settling a confirm (takeReturns) sees every return that applies.
 	p.returns = ch.NotifyReturn(make(chan amqp.Return, p.cfg.Window+1))
-	blocked := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
-	log := p.cfg.Log
-	go func() {
-		for b := range blocked {
-			if b.Active {
-				log.Warn("the broker blocks publishing", "reason", b.Reason)
-			} else {
-				log.Info("the broker accepts publishing again")
-			}
-		}
-	}()
 	p.closed = ch.NotifyClose(make(chan *amqp.Error, 1))
 	p.ch = ch
 	p.tag = 0
-	p.Stats.Connected.Store(true)
 	return nil
 }
 
 func (p *Publisher) disconnect() {
 	if p.conn != nil {
-		p.conn.CloseDeadline(time.Now().Add(closeTimeout))
+		deadline := time.Now().Add(amqpconn.CloseTimeout)
+		if p.blocked {
+			deadline = time.Now() // a blocked connection is not read: no close-ok will come
+		}
+		p.conn.CloseDeadline(deadline)
 	}
-	p.conn, p.ch = nil, nil
+	p.conn, p.ch, p.blocked = nil, nil, false
 	p.confirms, p.returns, p.closed = nil, nil, nil
 	p.Stats.Connected.Store(false)
 }
-
-// closeTimeout bounds the wait for the broker's close-ok: a half-dead
-// connection must not hold up reconnecting.
-const closeTimeout = 5 * time.Second

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 	"github.com/hms-toolkit/hms/pkg/lines"
 )
 
@@ -49,6 +50,7 @@ type Result struct {
 	Read, Confirmed, Failed, Rejected, Skipped int64
 	Republished, Reconnects                    int64
 	Elapsed                                    time.Duration
+	Blocked                                    time.Duration // by the broker (flow control)
 	// InputDone: In was read to its end.
 	InputDone bool
 	// Stopped: ctx ended the run before every line of In had been
@@ -68,8 +70,9 @@ type Result struct {
 
 // Summary is the one line that says what happened.
 func (r *Result) Summary() string {
-	return fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s",
-		r.Read, r.Confirmed, r.Failed, r.Rejected, r.Skipped, r.Republished, r.Reconnects, float64(r.Confirmed)/r.Elapsed.Seconds())
+	return fmt.Sprintf("read %d lines, confirmed %d, failed %d, rejected %d, skipped %d empty; %d republished after %d reconnects, %.0f msg/s%s",
+		r.Read, r.Confirmed, r.Failed, r.Rejected, r.Skipped, r.Republished, r.Reconnects, float64(r.Confirmed)/r.Elapsed.Seconds(),
+		amqpconn.BlockedSummary(r.Blocked))
 }
 
 // AllHandled reports whether every line was confirmed (or skipped empty),
@@ -109,6 +112,7 @@ func (p *Publisher) Publish(ctx, work context.Context, f Feed, stats *FeedStats)
 	res.Read = p.Stats.Read.Load() + stats.Unsent.Load() + res.Rejected + res.Skipped
 	res.Confirmed = p.Stats.Confirmed.Load()
 	res.Republished, res.Reconnects = p.Stats.Republished.Load(), p.Stats.Reconnects.Load()
+	res.Blocked = p.Stats.Blocked()
 	res.LastRead = max(res.LastRead, p.Stats.LastLine.Load())
 	res.InputDone = stats.EOF.Load()
 	res.Stopped = ctx.Err() != nil && !(res.InputDone && stats.NotSent.Load() == 0)

@@ -48,7 +48,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // publisher returns a publisher to a fresh queue through a stall proxy.
 func publisher(t *testing.T) (*amqpsend.Publisher, *faultproxy.Proxy) {
 	proxy, u := startProxy(t)
-	p := amqpsend.New(amqpsend.Config{Conn: amqpconn.Config{URL: u}, Queue: amqpconn.Queue{Name: testenv.Queue(t)}})
+	p := amqpsend.New(amqpsend.Config{Conn: amqpconn.Config{URLs: []string{u}}, Queue: amqpconn.Queue{Name: testenv.Queue(t)}})
 	return p, proxy
 }
 

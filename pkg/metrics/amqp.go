@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 	"github.com/hms-toolkit/hms/pkg/amqprecv"
 	"github.com/hms-toolkit/hms/pkg/amqpsend"
 )
@@ -20,7 +21,7 @@ type Recv struct {
 // Recv registers hms-recv's metrics, read from st at each scrape, and
 // makes /healthz follow st.Connected.
 func (r *Registry) Recv(st *amqprecv.Stats) *Recv {
-	stats := r.connection(st.Reconnects.Load, st.Connected.Load)
+	stats := r.connection(&st.Stats, st.Connected.Load)
 	stats = append(stats, r.counter("messages_received_total", "Messages delivered by the broker (redeliveries included).", st.Delivered.Load))
 	stats = append(stats, r.outcomes("messages_total",
 		"Messages settled, by outcome: acked once handled, requeued for another try, dead-lettered, "+
@@ -57,7 +58,7 @@ func (m *Recv) Batch(n int) { m.batches.Observe(float64(n)) }
 // Send registers hms-send's metrics, read from st (the publisher) and fs
 // (the lines) at each scrape, and makes /healthz follow st.Connected.
 func (r *Registry) Send(st *amqpsend.Stats, fs *amqpsend.FeedStats) {
-	stats := append(r.connection(st.Reconnects.Load, st.Connected.Load),
+	stats := append(r.connection(&st.Stats, st.Connected.Load),
 		r.counter("messages_published_total", "Messages published, each publishing again after a reconnect included.", st.Published.Load),
 		r.counter("messages_republished_total", "Messages published again because a lost connection took their confirms.", st.Republished.Load),
 		r.counter("lines_rejected_total", "Lines not sent because they are longer than the size limit.", fs.Rejected.Load),
@@ -75,15 +76,28 @@ func (r *Registry) Send(st *amqpsend.Stats, fs *amqpsend.FeedStats) {
 }
 
 // connection is what both programs say about their connection to the
-// broker, and makes /healthz follow connected.
-func (r *Registry) connection(reconnects func() int64, connected func() bool) statCollector {
+// broker (its nodes, the time it blocked publishing), and makes /healthz
+// follow connected.
+func (r *Registry) connection(st *amqpconn.Stats, connected func() bool) statCollector {
 	r.connected = connected
-	return statCollector{
-		r.counter("reconnects_total", "Connections to the broker established again after one was lost.", reconnects),
+	stats := statCollector{
+		r.counter("reconnects_total", "Connections to the broker established again after one was lost.", st.Reconnects.Load),
 		r.gauge("connected", "1 while connected to the broker (a channel open), else 0.", boolGauge(connected)),
-		// amqp-cluster: the current broker node (broker_node_info{node})
-		// and the time the broker blocked the connection
-		// (blocked_seconds_total) come from the Stats with the cluster
-		// work; they go here, for both programs.
+		{prometheus.NewDesc(r.prefix+"blocked_seconds_total",
+			"Time the broker blocked publishing (flow control: a memory or disk alarm in the cluster).", nil, nil),
+			prometheus.CounterValue, func() float64 { return st.Blocked().Seconds() }, ""},
+		r.gauge("blocked", "1 while the broker blocks publishing, else 0.", boolGauge(func() bool {
+			_, _, blocked := st.BlockedNow()
+			return blocked
+		})),
 	}
+	node := prometheus.NewDesc(r.prefix+"broker_node",
+		"1 for the broker node connected to (of the --url list, password hidden), 0 for the others.", []string{"node"}, nil)
+	for i, url := range st.Nodes() {
+		stats = append(stats, stat{node, prometheus.GaugeValue, boolGauge(func() bool {
+			at, _ := st.Node()
+			return at == i
+		}), url})
+	}
+	return stats
 }

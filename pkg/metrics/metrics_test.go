@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hms-toolkit/hms/pkg/amqpconn"
 	"github.com/hms-toolkit/hms/pkg/amqprecv"
 	"github.com/hms-toolkit/hms/pkg/amqpsend"
 )
@@ -151,5 +152,25 @@ func TestServe(t *testing.T) {
 			s.Close()
 			t.Errorf("Serve(%q) worked", bad)
 		}
+	}
+}
+
+// The nodes of a cluster, each with a gauge (1 for the one connected to),
+// passwords hidden; and the time the broker blocked publishing.
+func TestClusterNodes(t *testing.T) {
+	reg := NewRegistry("hms-recv")
+	c := amqprecv.NewConsumer(amqprecv.Config{Conn: amqpconn.Config{URLs: []string{"amqp://u:secret@mq1/", "amqp://u:secret@mq2/"}}})
+	reg.Recv(&c.Stats)
+	_, body := get(t, reg.Handler(), "/metrics")
+	requireLines(t, body,
+		"# TYPE hms_recv_broker_node gauge",
+		`hms_recv_broker_node{node="amqp://u:xxxxx@mq1/"} 0`,
+		`hms_recv_broker_node{node="amqp://u:xxxxx@mq2/"} 0`,
+		"# TYPE hms_recv_blocked_seconds_total counter",
+		"hms_recv_blocked_seconds_total 0",
+		"hms_recv_blocked 0",
+	)
+	if strings.Contains(body, "secret") {
+		t.Fatal("a password in the metrics")
 	}
 }

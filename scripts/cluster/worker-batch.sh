@@ -11,12 +11,14 @@
 # still processed); 75 a transient failure (requeue and retry).
 #
 # Environment: HMS_KEYRING (keys that may send work), HMS_WORKER_KEY (this
-# worker's signing key), HMS_RESULTS_QUEUE, AMQP_URL.
+# worker's signing key), HMS_RESULTS_QUEUE, AMQP_URL (the broker, or the
+# space-separated nodes of a cluster), HMS_QUEUE_FLAGS (hms-send flags that
+# declare the queue, the same for every part: --quorum on a cluster).
 set -u
 hms-sign verify --keyring "$HMS_KEYRING" --emit data |
 	hms-factors --format json |
 	hms-sign sign --key "$HMS_WORKER_KEY" --operation dispatch_results --chunk "${HMS_RESULT_CHUNK:-1000}" |
-	hms-send --queue "${HMS_RESULTS_QUEUE:-hms.factors.results}"
+	hms-send --queue "${HMS_RESULTS_QUEUE:-hms.factors.results}" ${HMS_QUEUE_FLAGS:-}
 st=("${PIPESTATUS[@]}")
 # Anything that stopped results reaching the broker is transient.
 for s in "${st[2]}" "${st[3]}"; do

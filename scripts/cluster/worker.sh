@@ -12,5 +12,7 @@
 # is retried whole, which the idempotent store makes harmless.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-exec hms-recv --queue "${HMS_WORK_QUEUE:-hms.factors.work}" --prefetch "${HMS_PREFETCH:-8}" \
+# HMS_QUEUE_FLAGS (e.g. --quorum) declare the queues the same way everywhere.
+# shellcheck disable=SC2086 # HMS_QUEUE_FLAGS holds several words
+exec hms-recv --queue "${HMS_WORK_QUEUE:-hms.factors.work}" ${HMS_QUEUE_FLAGS:-} --prefetch "${HMS_PREFETCH:-8}" \
 	--batch "${HMS_WORK_BATCH:-4}" --batch-wait 20ms --reject-codes 65 --exec "$here/worker-batch.sh" "$@"

@@ -73,10 +73,11 @@ func options(c *cli.Context, log *slog.Logger) (*setup, error) {
 	} else if s.opt.Count > 0 && s.opt.Count < int64(prefetch) {
 		prefetch = int(s.opt.Count) // don't take messages only to hand them back
 	}
-	s.cfg = amqprecv.Config{Conn: amqpcli.Conn(c), Queue: amqpcli.Queue(c, q), Prefetch: prefetch, RetryFor: c.Duration("retry-for"), Log: log}
-	if err := s.cfg.Conn.Check(); err != nil {
-		return nil, amqpcli.Fatal(err)
+	conn, err := amqpcli.Conn(c)
+	if err != nil {
+		return nil, err
 	}
+	s.cfg = amqprecv.Config{Conn: conn, Queue: amqpcli.Queue(c, q), Prefetch: prefetch, RetryFor: c.Duration("retry-for"), Log: log}
 	return s, nil
 }
 

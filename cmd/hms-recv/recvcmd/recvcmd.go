@@ -53,6 +53,11 @@ queue. hms-recv then exits 130/143.
 --metrics-addr HOST:PORT serves Prometheus metrics (/metrics) and whether
 the broker connection is up (/healthz).
 
+A cluster: give each node (--url repeated, or AMQP_URL with the URLs
+separated by spaces); after a connection loss hms-recv moves on to the next
+node, in order, for up to --retry-for in all. --quorum declares Q and Q.dead
+as quorum queues (replicated), Q dead-lettering at least once.
+
 Exit status 1: some messages were dead-lettered (see stderr), or --drain
 gave up on failing messages. Exit status 2: a fatal error (bad URL or
 credentials, queue declaration refused, broker gone for longer than
@@ -135,7 +140,7 @@ func run(c *cli.Context) error {
 	stopProgress := func() {}
 	if c.Bool("progress") {
 		stopProgress = clilog.Progress(c.App.ErrWriter, 500*time.Millisecond, st.Acked.Load, "msg", func() string {
-			return fmt.Sprintf("hms-recv: acked %d, dead-lettered %d, requeued %d", st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load())
+			return fmt.Sprintf("hms-recv: acked %d, dead-lettered %d, requeued %d%s", st.Acked.Load(), st.DeadLettered.Load(), st.Requeued.Load(), st.BlockedStatus())
 		})
 	}
 	start := time.Now()

@@ -53,6 +53,11 @@ every line had been read and confirmed, it exits as if no signal came.
 the broker connection is up (/healthz), for long-running feeds such as
 'tail -F log | hms-send ...'.
 
+A cluster: give each node (--url repeated, or AMQP_URL with the URLs
+separated by spaces). After a connection loss hms-send moves on to the next
+node, in order; --retry-for bounds the whole outage. While the broker blocks
+publishing (a memory or disk alarm), it says so once and waits.
+
 Exit status 1: some lines were not sent (unroutable, refused by the broker,
 too long), the others were confirmed. Exit status 2: nothing more could be
 done (bad URL or credentials, missing queue with --no-declare, broker gone
@@ -126,7 +131,7 @@ func run(c *cli.Context) error {
 	stopProgress := func() {}
 	if c.Bool("progress") {
 		stopProgress = clilog.Progress(c.App.ErrWriter, 500*time.Millisecond, p.Stats.Confirmed.Load, "msg", func() string {
-			return fmt.Sprintf("hms-send: read %d, confirmed %d", p.Stats.Read.Load(), p.Stats.Confirmed.Load())
+			return fmt.Sprintf("hms-send: read %d, confirmed %d%s", p.Stats.Read.Load(), p.Stats.Confirmed.Load(), p.Stats.BlockedStatus())
 		})
 	}
 	work, cancel := cmdutil.WorkContext(c.Context, c.Duration("stop-grace"))
@@ -139,7 +144,6 @@ func run(c *cli.Context) error {
 // config is the publisher's configuration from the flags.
 func config(c *cli.Context, log *slog.Logger) (amqpsend.Config, error) {
 	cfg := amqpsend.Config{
-		Conn:        amqpcli.Conn(c),
 		Exchange:    c.String("exchange"),
 		RoutingKey:  c.String("routing-key"),
 		Window:      c.Int("window"),
@@ -175,8 +179,9 @@ func config(c *cli.Context, log *slog.Logger) (amqpsend.Config, error) {
 		}
 		cfg.Headers[k] = v
 	}
-	if err := cfg.Conn.Check(); err != nil {
-		return cfg, amqpcli.Fatal(err)
+	var err error
+	if cfg.Conn, err = amqpcli.Conn(c); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

@@ -1,8 +1,9 @@
 // Command amqp-raw is the benchmark peer of hms-send and hms-recv: the
 // least code that does the same job with amqp091-go directly.
 //
-//	amqp-raw publish -queue Q -window N < lines   # persistent, confirms, mandatory
+//	amqp-raw publish -queue Q -window N [-quorum] < lines   # persistent, confirms, mandatory
 //	amqp-raw consume -queue Q -prefetch N -n N   # manual ack per message, to stdout
+//	amqp-raw delete Q...                         # delete queues (after a benchmark)
 package main
 
 import (
@@ -16,7 +17,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: amqp-raw publish|consume [flags]")
+		fmt.Fprintln(os.Stderr, "usage: amqp-raw publish|consume|delete [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -25,6 +26,7 @@ func main() {
 	window := fs.Int("window", 512, "outstanding confirms (publish)")
 	prefetch := fs.Int("prefetch", 500, "prefetch (consume)")
 	n := fs.Int("n", 0, "messages to consume")
+	quorum := fs.Bool("quorum", false, "declare a quorum queue (publish)")
 	fs.Parse(os.Args[2:])
 	conn, err := amqp.Dial(*url)
 	check(err)
@@ -33,7 +35,11 @@ func main() {
 	check(err)
 	switch os.Args[1] {
 	case "publish":
-		_, err = ch.QueueDeclare(*queue, true, false, false, false, nil)
+		var args amqp.Table
+		if *quorum {
+			args = amqp.Table{"x-queue-type": "quorum"}
+		}
+		_, err = ch.QueueDeclare(*queue, true, false, false, false, args)
 		check(err)
 		check(ch.Confirm(false))
 		confirms := ch.NotifyPublish(make(chan amqp.Confirmation, *window+1))
@@ -71,6 +77,11 @@ func main() {
 			check(d.Ack(false))
 		}
 		check(out.Flush())
+	case "delete":
+		for _, q := range fs.Args() {
+			_, err := ch.QueueDelete(q, false, false, false)
+			check(err)
+		}
 	}
 }
 
