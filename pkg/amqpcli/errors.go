@@ -35,7 +35,10 @@ func Fatal(err error) error {
 // word returns the message and the hint of p as the command line says
 // them, naming its flags; "" keeps p's own.
 func word(p *amqpconn.Permanent) (msg, hint string) {
-	cause := errors.Unwrap(p.Err)
+	cause := errors.Unwrap(p.Err) // what p.Err says without amqpconn's words
+	if cause == nil {
+		cause = p.Err
+	}
 	switch p.Kind {
 	case amqpconn.BadCAFile:
 		if errors.Is(cause, amqpconn.ErrNoCertificate) {
