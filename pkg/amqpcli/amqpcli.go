@@ -170,12 +170,3 @@ func Logger(c *cli.Context) (*slog.Logger, error) {
 	}
 	return log, nil
 }
-
-// Fatal is err as an exit-status-2 error, with the hint it carries.
-func Fatal(err error) error {
-	e := cmdutil.Fatalf("%v", err)
-	if h := amqpconn.HintOf(err); h != "" {
-		e = e.WithHint(h)
-	}
-	return e
-}

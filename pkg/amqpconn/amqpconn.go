@@ -1,6 +1,7 @@
 // Package amqpconn opens RabbitMQ connections the hms way (URLs, TLS files,
 // heartbeat, connection name), says which failures are worth retrying and
-// turns broker errors into messages a user can act on, and declares the
+// what a permanent one is about (Permanent, Kind: in terms of Config and
+// Queue, for the command layer to word with its flags), and declares the
 // durable queue topology that hms-send and hms-recv share: a queue Q whose
 // rejected messages go, through the default exchange, to the queue "Q.dead".
 // Its Dialer is the one reconnect loop of both: it fails over between the
@@ -24,7 +25,7 @@ import (
 	"github.com/hms-toolkit/hms/pkg/version"
 )
 
-// DefaultURL is used when neither --url nor AMQP_URL is set.
+// DefaultURL is the node of a Config without URLs.
 const DefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
 
 // Config says how to reach the broker.
@@ -64,9 +65,62 @@ var userinfoPassword = regexp.MustCompile(`://([^:/@]*):[^@]*@`)
 // Permanent marks an error that retrying cannot fix (bad URL, refused
 // credentials, missing queue, inequivalent arguments...).
 type Permanent struct {
-	Err  error
+	Err error // what is wrong; it wraps the cause (an os or tls error), if any
+	// Hint is what to do, when that depends on no setting of Config or
+	// Queue; "" otherwise (Kind says what the error is about).
 	Hint string
+	// Kind says what the error is about, so that a caller can say what to
+	// do in its own terms (a command line names the flags that set Config
+	// and Queue).
+	Kind Kind
+	// Name is what the error is about: the queue (the queue kinds), the
+	// file (BadCAFile) or the URL, password hidden (TLSWithoutAMQPS).
+	Name string
+	// Arg is the queue argument the broker says differs ("x-queue-type"),
+	// for the kinds of an existing queue with other arguments.
+	Arg string
 }
+
+// Kind is what a *Permanent is about, in terms of Config and Queue.
+type Kind int
+
+const (
+	Other Kind = iota // any other permanent error
+	// BadCAFile: Config.CAFile (Name) cannot be read, or holds no PEM
+	// certificate (Err wraps ErrNoCertificate).
+	BadCAFile
+	// CertWithoutKey: one of Config.CertFile and KeyFile without the other.
+	CertWithoutKey
+	// BadKeyPair: Config.CertFile and KeyFile are no usable key pair.
+	BadKeyPair
+	// TLSWithoutAMQPS: Config has TLS files and an amqp:// URL (Name).
+	TLSWithoutAMQPS
+	// UnknownCA: the broker's certificate is signed by no CA trusted
+	// (those of Config.CAFile, or else the system's).
+	UnknownCA
+	// QueueMissing: Queue.NoDeclare, and the queue does not exist.
+	QueueMissing
+	// DeclareRefused: the user may not declare the queue (the configure
+	// permission).
+	DeclareRefused
+	// Inequivalent: the queue exists with other arguments than Queue
+	// gives it, in none of the ways below.
+	Inequivalent
+	// QuorumMismatch: the queue exists with another type, or other quorum
+	// arguments: it was declared with another Queue.Quorum or
+	// DeliveryLimit.
+	QuorumMismatch
+	// ClassicDead: Queue.Quorum, and the dead-letter queue Q.dead exists
+	// as a classic queue, which cannot become a quorum queue.
+	ClassicDead
+	// NoAtLeastOnce: Queue.Quorum, and Q exists as a quorum queue without
+	// at-least-once dead-lettering.
+	NoAtLeastOnce
+)
+
+// ErrNoCertificate is wrapped by the error of a CA file that holds no PEM
+// certificate.
+var ErrNoCertificate = errors.New("no PEM certificate in it")
 
 func (e *Permanent) Error() string { return e.Err.Error() }
 func (e *Permanent) Unwrap() error { return e.Err }
@@ -130,28 +184,29 @@ func (c Config) amqpConfig(raw string) (amqp.Config, error) {
 		if c.CAFile != "" {
 			pem, err := os.ReadFile(c.CAFile)
 			if err != nil {
-				return cfg, &Permanent{Err: fmt.Errorf("--ca: %v", err)}
+				return cfg, &Permanent{Kind: BadCAFile, Name: c.CAFile, Err: fmt.Errorf("CA file: %w", err)}
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return cfg, &Permanent{Err: fmt.Errorf("--ca %s: no PEM certificate in it", c.CAFile)}
+				return cfg, &Permanent{Kind: BadCAFile, Name: c.CAFile, Err: fmt.Errorf("CA file %s: %w", c.CAFile, ErrNoCertificate)}
 			}
 			tc.RootCAs = pool
 		}
 		if (c.CertFile == "") != (c.KeyFile == "") {
-			return cfg, &Permanent{Err: errors.New("--cert and --key go together")}
+			return cfg, &Permanent{Kind: CertWithoutKey, Err: errors.New("a client certificate and its key go together")}
 		}
 		if c.CertFile != "" {
 			cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 			if err != nil {
-				return cfg, &Permanent{Err: fmt.Errorf("--cert/--key: %v", err)}
+				return cfg, &Permanent{Kind: BadKeyPair, Err: fmt.Errorf("client certificate and key: %w", err)}
 			}
 			tc.Certificates = []tls.Certificate{cert}
 		}
 		cfg.TLSClientConfig = tc
 	} else if c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
 		return cfg, &Permanent{
-			Err:  fmt.Errorf("--ca, --cert and --key need an amqps:// URL, not %s", Redact(raw)),
+			Kind: TLSWithoutAMQPS, Name: Redact(raw),
+			Err:  fmt.Errorf("a CA file, client certificate or key needs an amqps:// URL, not %s", Redact(raw)),
 			Hint: "use amqps://host:5671/ for TLS",
 		}
 	}
@@ -192,7 +247,7 @@ func classifyDial(where string, err error) error {
 	}
 	var ue *tls.CertificateVerificationError
 	if errors.As(err, &ue) {
-		return &Permanent{Err: fmt.Errorf("%s: %v", where, err), Hint: "pass the broker's CA with --ca"}
+		return &Permanent{Kind: UnknownCA, Err: fmt.Errorf("%s: %v", where, err)}
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {

@@ -99,10 +99,7 @@ func passive(conn *amqp.Connection, name string) error {
 	if _, err := ch.QueueDeclarePassive(name, true, false, false, false, nil); err != nil {
 		var ae *amqp.Error
 		if errors.As(err, &ae) && ae.Code == amqp.NotFound && !homeDown(ae) {
-			return &Permanent{
-				Err:  fmt.Errorf("queue %q does not exist (--no-declare)", name),
-				Hint: "drop --no-declare to declare it, or check the name and the vhost",
-			}
+			return &Permanent{Kind: QueueMissing, Name: name, Err: fmt.Errorf("queue %q does not exist", name)}
 		}
 		return err
 	}
@@ -120,13 +117,11 @@ func (q Queue) declareError(name string, err error) error {
 	if errors.As(err, &ae) {
 		switch ae.Code {
 		case amqp.PreconditionFailed:
-			return &Permanent{
-				Err:  fmt.Errorf("queue %q already exists with other arguments: %s", name, ae.Reason),
-				Hint: q.inequivalentHint(name, ae.Reason),
-			}
+			kind, arg := q.inequivalent(name, ae.Reason)
+			return &Permanent{Kind: kind, Name: name, Arg: arg,
+				Err: fmt.Errorf("queue %q already exists with other arguments: %s", name, ae.Reason)}
 		case amqp.AccessRefused:
-			return &Permanent{Err: fmt.Errorf("queue %q: %s", name, ae.Reason),
-				Hint: "the user needs configure permission to declare, or use --no-declare"}
+			return &Permanent{Kind: DeclareRefused, Name: name, Err: fmt.Errorf("queue %q: %s", name, ae.Reason)}
 		case amqp.ResourceLocked:
 			return &Permanent{Err: fmt.Errorf("queue %q: %s", name, ae.Reason)}
 		}
@@ -134,30 +129,25 @@ func (q Queue) declareError(name string, err error) error {
 	return err
 }
 
-// inequivalentHint says what to do about queue name, which exists with
-// other arguments than q would give it; reason is the broker's, naming the
-// first argument that differs.
-func (q Queue) inequivalentHint(name, reason string) string {
-	asIs := "use it as it is with --no-declare (its own dead-letter policy applies), " +
-		"or delete it (rabbitmqctl delete_queue " + name + ") to let hms declare it"
+// inequivalent says how queue name, which exists with other arguments
+// than q would give it, differs; reason is the broker's, naming the first
+// argument that differs ("inequivalent arg 'x-queue-type' for queue ...").
+func (q Queue) inequivalent(name, reason string) (Kind, string) {
+	arg := ""
+	if _, rest, ok := strings.Cut(reason, "inequivalent arg '"); ok {
+		arg, _, _ = strings.Cut(rest, "'")
+	}
 	switch {
-	case q.Quorum && name == DeadName(q.Name) && strings.Contains(reason, "'x-queue-type'"):
+	case q.Quorum && name == DeadName(q.Name) && arg == "x-queue-type":
 		// Declared by an hms that made Q.dead classic even beside a quorum Q.
-		return "a classic queue cannot become a quorum queue: save its messages (hms-recv -q " + name +
-			" --no-declare --drain --format json > saved.json) and delete it (rabbitmqctl delete_queue " + name +
-			") to let hms declare it as a quorum queue, or use the queues as they are with --no-declare"
-	case q.Quorum && strings.Contains(reason, "'x-dead-letter-strategy'") && strings.Contains(reason, "received the value 'at-least-once'"):
+		return ClassicDead, arg
+	case q.Quorum && arg == "x-dead-letter-strategy" && strings.Contains(reason, "received the value 'at-least-once'"):
 		// A quorum queue declared by an hms that did not ask for at-least-once dead-lettering.
-		return "keep it with --no-declare, and give it at-least-once dead-lettering with a policy " +
-			"(dead-letter-strategy at-least-once, overflow reject-publish: see docs/production.md); " +
-			"or delete it (rabbitmqctl delete_queue " + name + ") to let hms declare it"
+		return NoAtLeastOnce, arg
+	case arg == "x-queue-type" || arg == "x-dead-letter-strategy" || arg == "x-overflow" || arg == "x-delivery-limit":
+		return QuorumMismatch, arg
 	}
-	for _, arg := range []string{"'x-queue-type'", "'x-dead-letter-strategy'", "'x-overflow'", "'x-delivery-limit'"} {
-		if strings.Contains(reason, arg) {
-			return "--quorum (and --delivery-limit) must be given the same way to every hms-send and hms-recv of this queue; or " + asIs
-		}
-	}
-	return asIs
+	return Inequivalent, arg
 }
 
 // CheckExchange checks that exchange name exists: publishing to a missing

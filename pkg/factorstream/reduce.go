@@ -19,6 +19,9 @@ import (
 type ReduceOptions struct {
 	Name    string // prefixes diagnostics: "hms-factors reduce"
 	Summary bool   // gather the totals of ReduceStats.Summary
+	// Writer names what writes the lines Reduce reads, for the report of
+	// a line that is not one: "hms-factors --format tsv"; "": none named.
+	Writer string
 }
 
 // ReduceStats counts what Reduce saw.
@@ -115,7 +118,11 @@ func (rd *reducer) line(no int64, body []byte) error {
 	n, st := parseToken(key)
 	if !ok || st != tokOK || !canonical(key) || !validList(val) {
 		rd.st.Invalid++
-		rd.report(no, "%s is not NUMBER<TAB>DIVISORS as hms-factors --format tsv writes", quoteShort(body))
+		if rd.opt.Writer != "" {
+			rd.report(no, "%s is not NUMBER<TAB>DIVISORS as %s writes", quoteShort(body), rd.opt.Writer)
+		} else {
+			rd.report(no, "%s is not NUMBER<TAB>DIVISORS", quoteShort(body))
+		}
 		return nil
 	}
 	same := rd.key != nil && bytes.Equal(key, rd.key)

@@ -92,7 +92,7 @@ func (r *Registry) connection(st *amqpconn.Stats, connected func() bool) statCol
 		})),
 	}
 	node := prometheus.NewDesc(r.prefix+"broker_node",
-		"1 for the broker node connected to (of the --url list, password hidden), 0 for the others.", []string{"node"}, nil)
+		"1 for the broker node connected to (of the broker URLs, in their order, password hidden), 0 for the others.", []string{"node"}, nil)
 	for i, url := range st.Nodes() {
 		stats = append(stats, stat{node, prometheus.GaugeValue, boolGauge(func() bool {
 			at, _ := st.Node()

@@ -34,6 +34,7 @@ func overviewPage(bins []*command, m meta) string {
 	for _, f := range overviewFiles {
 		r.tagged(bold(f.path), f.text)
 	}
+	r.prose(overviewServices)
 	r.section("PIPELINES")
 	r.prose(overviewPipelines)
 	r.section("SEE ALSO")
@@ -169,15 +170,33 @@ legacy hms_sys scheme, docs/hms-sign.md.
 `
 
 // overviewFiles are the files the Debian package installs that a user
-// edits or runs.
+// edits or runs: the systemd units of scripts/systemd, each with its
+// environment file (TestFilesNameTheUnits keeps the list complete).
 var overviewFiles = []struct{ path, text string }{
-	{"/etc/hms/*.env", "Configuration of the systemd services (broker and database URLs, key paths), " +
-		"read by systemd as EnvironmentFile; conffiles, readable by root and the hms group only."},
-	{"/usr/lib/systemd/system/hms-*.service", "The services; hms-gateway runs the Artisan Gateway as the " +
-		"hms user. None is enabled or started on install: systemctl enable --now hms-gateway."},
+	{"/etc/hms/gateway.env, /etc/hms/worker.env, /etc/hms/dispatcher.env",
+		"The configuration of the services below, one file each: broker and database URLs, " +
+			"queue names and key paths, read by systemd as EnvironmentFile. They are installed " +
+			"as commented examples to edit (scripts/systemd/*.env in the source), as conffiles " +
+			"that upgrades keep, readable by root and the hms group only."},
+	{"/usr/lib/systemd/system/hms-gateway.service", "The Artisan Gateway: hms-recv hands batches of " +
+		"the gateway queue to hms-store apply, which verifies, checks and stores them (gateway.env)."},
+	{"/usr/lib/systemd/system/hms-worker@.service", "A worker of the factoring cluster, one instance " +
+		"per process (hms-worker@1, hms-worker@2, ...): it factors the chunks of the work queue and " +
+		"sends the results (worker.env)."},
+	{"/usr/lib/systemd/system/hms-dispatcher.service", "The dispatcher of the factoring cluster: it " +
+		"stores the results queue in MongoDB with hms-store insert (dispatcher.env)."},
 	{"/usr/lib/hms/cluster/, /usr/lib/hms/cron/", "The factoring cluster's worker and dispatcher scripts " +
 		"and the cron jobs (scripts/cluster and scripts/cron in the source)."},
 }
+
+const overviewServices = `
+The services run as the hms user. None is enabled or started on install:
+systemctl enable --now hms-gateway, or hms-worker@{1..4} and hms-dispatcher.
+SIGTERM stops them cleanly (exit status 143, which the units count as
+success); they log to the journal (journalctl -u hms-gateway). The source's
+scripts/systemd holds the same units for an install under /usr/local, with
+the steps in their comments.
+`
 
 const overviewPipelines = `
 Factor numbers into MongoDB:
@@ -240,8 +259,12 @@ Cron (each job takes a lock, so that runs never overlap):
 `
 
 const overviewSeeAlso = `
+systemctl(1), journalctl(1), systemd.exec(5) (EnvironmentFile).
+
 The README and docs/ of the hms source, installed in /usr/share/doc/hms/ by
 the Debian package: message-format.md (the envelope, byte by byte),
-hms-sign.md (keys), gateway.md (the Artisan Gateway's rules), and one page
-per binary.
+hms-sign.md (keys), gateway.md (the Artisan Gateway's rules and its
+service), production.md (the factoring cluster's services and their
+environment files, on a RabbitMQ cluster and a MongoDB replica set), and
+one page per binary.
 `

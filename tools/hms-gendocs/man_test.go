@@ -79,6 +79,30 @@ func TestManPages(t *testing.T) {
 	}
 }
 
+// TestFilesNameTheUnits: hms(7) names every systemd unit of
+// scripts/systemd, which the Debian package installs, and its environment
+// file.
+func TestFilesNameTheUnits(t *testing.T) {
+	units, _ := filepath.Glob("../../scripts/systemd/*.service")
+	envs, _ := filepath.Glob("../../scripts/systemd/*.env")
+	if len(units) < 3 || len(envs) < 3 {
+		t.Fatalf("scripts/systemd: units %q, environment files %q", units, envs)
+	}
+	text := oneLine(renderCleanly(t, filepath.Join(generate(t), "man", "man7", "hms.7")))
+	want := []string{"systemctl enable --now hms-gateway", "journalctl -u hms-gateway", "systemd.exec(5)", "production.md"}
+	for _, u := range units {
+		want = append(want, "/usr/lib/systemd/system/"+filepath.Base(u))
+	}
+	for _, e := range envs {
+		want = append(want, "/etc/hms/"+filepath.Base(e))
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("hms(7) does not say %q", w)
+		}
+	}
+}
+
 // renderCleanly renders page and fails the test if man or groff warn.
 func renderCleanly(t *testing.T, page string) string {
 	t.Helper()

@@ -37,6 +37,7 @@ func reduce(c *cli.Context) error {
 	st, err := factorstream.Reduce(c.Context, c.App.Reader, c.App.Writer, stderr, factorstream.ReduceOptions{
 		Name:    "hms-factors reduce",
 		Summary: c.Bool("verbose"),
+		Writer:  "hms-factors --format tsv",
 	})
 	if c.Bool("hadoop") {
 		for _, kv := range []struct {

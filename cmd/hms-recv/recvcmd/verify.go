@@ -20,7 +20,10 @@ func verifier(c *cli.Context) (func(*amqprecv.Delivery) error, error) {
 		return nil, cmdutil.Fatalf("--verify needs --keyring FILE (or HMS_KEYRING)").
 			WithHint("a keyring is hms-sign key files concatenated (hms-sign keygen)")
 	}
-	kr, err := message.LoadKeyring(path)
+	// A key-file warning goes to the command's stderr, not the process's.
+	kr, err := message.LoadKeyring(path, message.OnWarning(func(msg string) {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, msg)
+	}))
 	if err != nil {
 		return nil, cmdutil.Fatalf("--keyring: %v", err)
 	}

@@ -278,7 +278,7 @@ func applyVerifier(c *cli.Context) (gateway.Verifier, error) {
 		if path == "" {
 			return nil, cmdutil.Fatalf("no keyring").WithHint("give --keyring FILE (or HMS_KEYRING): apply verifies every envelope itself")
 		}
-		kr, err := message.LoadKeyring(path)
+		kr, err := message.LoadKeyring(path, keyWarnings(c))
 		if err != nil {
 			return nil, cmdutil.Fatalf("%v", err)
 		}
@@ -291,7 +291,7 @@ func applyVerifier(c *cli.Context) (gateway.Verifier, error) {
 		if path == "" {
 			return nil, cmdutil.Fatalf("--scheme legacy needs --key FILE (or HMS_KEY_FILE) with the shared legacy key")
 		}
-		key, err := readLegacyKeyFile(path)
+		key, err := readLegacyKeyFile(path, keyWarnings(c))
 		if err != nil {
 			return nil, err
 		}
@@ -315,10 +315,16 @@ func applyMaxAge(c *cli.Context) (time.Duration, error) {
 	return d, nil
 }
 
+// keyWarnings has key-file warnings (a key others can read) printed on
+// c's stderr.
+func keyWarnings(c *cli.Context) message.LoadOption {
+	return message.OnWarning(func(msg string) { fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, msg) })
+}
+
 // readLegacyKeyFile returns the legacy key text in path without a final
 // newline, as hms-sign reads it.
-func readLegacyKeyFile(path string) ([]byte, error) {
-	b, err := legacy.LoadKey(path)
+func readLegacyKeyFile(path string, warn message.LoadOption) ([]byte, error) {
+	b, err := legacy.LoadKey(path, warn)
 	if err != nil {
 		return nil, cmdutil.Fatalf("%v", err).WithHint(legacy.KeyHint)
 	}

@@ -237,43 +237,63 @@ func parseSign(out string) []Row {
 	return append(rows, info...)
 }
 
-// parseAMQP reads the final aligned table: "contender  msg/s  hms vs raw  hms vs tools".
+// parseAMQP reads the final aligned table: "contender  msg/s  hms vs raw
+// hms vs tools". Its quorum rows ("quorum publish hms-send", on quorum
+// queues of a cluster: see the "quorum rows:" line) compare with raw
+// amqp091-go only.
 func parseAMQP(out string) []Row {
-	rate := map[string]string{}
-	ratios := map[string][2]string{}
+	cols := map[string][]string{} // contender: msg/s, hms vs raw, hms vs tools
+	quorum := "quorum queues"
 	in := false
 	for _, line := range strings.Split(out, "\n") {
+		if m := amqpQuorum.FindString(line); m != "" && strings.HasPrefix(line, "quorum rows:") {
+			quorum = m
+		}
 		f := spaces2.Split(strings.TrimSpace(line), -1)
 		if len(f) >= 2 && f[0] == "contender" {
 			in = true
 			continue
 		}
-		if !in || len(f) < 2 {
-			continue
-		}
-		rate[f[0]] = f[1]
-		if len(f) >= 4 {
-			ratios[f[0]] = [2]string{f[2], f[3]}
+		if in && len(f) >= 2 {
+			cols[f[0]] = f[1:]
 		}
 	}
-	var rows []Row
-	for _, op := range []struct{ op, hms, tool string }{
-		{"publish", "hms-send", "amqp-publish loop"},
-		{"consume", "hms-recv", "amqp-consume"},
-	} {
-		r, ok := ratios[op.op+" "+op.hms]
-		if !ok {
-			continue
+	rate := func(contender string) string {
+		if c := cols[contender]; len(c) > 0 {
+			return group(c[0]) + " msg/s"
 		}
-		hms := group(rate[op.op+" "+op.hms]) + " msg/s"
-		rows = append(rows,
-			Row{"amqp", op.op + ": " + op.hms, "raw amqp091-go", hms, group(rate[op.op+" raw amqp091-go"]) + " msg/s",
-				r[0], amqpRawTarget, passFor(r[0], amqpRawTarget)},
-			Row{"amqp", op.op + ": " + op.hms, op.tool, hms, group(rate[op.op+" "+op.tool]) + " msg/s",
-				r[1], amqpToolsTarget, passFor(r[1], amqpToolsTarget)})
+		return ""
+	}
+	type op struct{ op, hms, tool string }
+	ops := []op{{"publish", "hms-send", "amqp-publish loop"}, {"consume", "hms-recv", "amqp-consume"}}
+	var rows []Row
+	// compare adds the row of contender prefix+o.hms against raw amqp091-go
+	// (its column 1) or against the tool (column 2), if it has that column.
+	compare := func(prefix string, o op, col int, workload string) {
+		peer, target := "raw amqp091-go", amqpRawTarget
+		if col == 2 {
+			peer, target = o.tool, amqpToolsTarget
+		}
+		name := prefix + o.op + " "
+		c := cols[name+o.hms]
+		if len(c) <= col {
+			return
+		}
+		rows = append(rows, Row{"amqp", workload, peer, rate(name + o.hms), rate(name + peer), c[col], target, passFor(c[col], target)})
+	}
+	for _, o := range ops {
+		compare("", o, 1, o.op+": "+o.hms)
+		compare("", o, 2, o.op+": "+o.hms)
+	}
+	for _, o := range ops {
+		compare("quorum ", o, 1, o.op+": "+o.hms+", "+quorum)
 	}
 	return rows
 }
+
+// amqpQuorum finds what the quorum rows ran on, in bench-amqp's line
+// "quorum rows: N messages, quorum queues of a 3-node cluster on ...".
+var amqpQuorum = regexp.MustCompile(`quorum queues of an? \S+ cluster`)
 
 // parseStore reads the "median MODE raw hms ratio" lines.
 func parseStore(out string) []Row {

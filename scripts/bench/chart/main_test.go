@@ -133,3 +133,53 @@ func TestParseRatioTarget(t *testing.T) {
 		t.Error("parseTarget((informative)) ok")
 	}
 }
+
+// bench-amqp's quorum rows (on a cluster) compare hms with raw amqp091-go
+// only: their "hms vs tools" column is blank.
+func TestAMQPQuorumRows(t *testing.T) {
+	out := `
+RabbitMQ 3.10.8, 2 cores, 200-byte persistent messages, window 512, prefetch 500; best of 2 rounds
+quorum rows: 50000 messages, quorum queues of a 3-node cluster on the same machine
+contender                             msg/s     hms vs raw   hms vs tools
+publish raw amqp091-go                20000                              
+publish hms-send                      23600          1.18x        116.26x
+publish amqp-publish loop               203                              
+consume raw amqp091-go                40000                              
+consume hms-recv                      34000          0.85x         48.78x
+consume amqp-consume                    697                              
+quorum publish raw amqp091-go          5200                              
+quorum publish hms-send                4940          0.95x               
+quorum consume raw amqp091-go         15000                              
+quorum consume hms-recv               12000          0.80x               
+`
+	want := []Row{
+		{"amqp", "publish: hms-send", "raw amqp091-go", "23,600 msg/s", "20,000 msg/s", "1.18x", ">= 0.9x", "yes"},
+		{"amqp", "publish: hms-send", "amqp-publish loop", "23,600 msg/s", "203 msg/s", "116.26x", ">= 50x", "yes"},
+		{"amqp", "consume: hms-recv", "raw amqp091-go", "34,000 msg/s", "40,000 msg/s", "0.85x", ">= 0.9x", "NO"},
+		{"amqp", "consume: hms-recv", "amqp-consume", "34,000 msg/s", "697 msg/s", "48.78x", ">= 50x", "NO"},
+		{"amqp", "publish: hms-send, quorum queues of a 3-node cluster", "raw amqp091-go", "4,940 msg/s", "5,200 msg/s", "0.95x", ">= 0.9x", "yes"},
+		{"amqp", "consume: hms-recv, quorum queues of a 3-node cluster", "raw amqp091-go", "12,000 msg/s", "15,000 msg/s", "0.80x", ">= 0.9x", "NO"},
+	}
+	got := parse("amqp", out)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d:\n%s", len(got), len(want), markdown(got))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	// Without the "quorum rows:" line, the rows still say what they are.
+	got = parse("amqp", strings.Replace(out, "quorum rows:", "(no description)", 1))
+	if len(got) != len(want) || got[4].Workload != "publish: hms-send, quorum queues" {
+		t.Errorf("without the quorum rows line:\n%s", markdown(got))
+	}
+	// Drawn: one bar per row, the quorum ones included.
+	var svgOut strings.Builder
+	if err := run([]string{"svg"}, strings.NewReader(markdown(got)), &svgOut); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(svgOut.String(), "<g>"); n != len(want) {
+		t.Errorf("%d bars, want %d", n, len(want))
+	}
+}
