@@ -1,8 +1,11 @@
 package cmdutil
 
 import (
+	"fmt"
 	"io"
 	"os"
+
+	"github.com/urfave/cli/v2"
 )
 
 // CreateOutput creates (or truncates) the file at path, named by flag in
@@ -31,4 +34,11 @@ func Plural[N ~int | ~int64](n N, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// Warner returns a function printing "name: warning: msg" lines on the
+// command's stderr, for libraries that report warnings through a callback
+// (message.OnWarning, say).
+func Warner(c *cli.Context) func(msg string) {
+	return func(msg string) { fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, msg) }
 }

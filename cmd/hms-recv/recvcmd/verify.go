@@ -21,9 +21,7 @@ func verifier(c *cli.Context) (func(*amqprecv.Delivery) error, error) {
 			WithHint("a keyring is hms-sign key files concatenated (hms-sign keygen)")
 	}
 	// A key-file warning goes to the command's stderr, not the process's.
-	kr, err := message.LoadKeyring(path, message.OnWarning(func(msg string) {
-		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, msg)
-	}))
+	kr, err := message.LoadKeyring(path, message.OnWarning(cmdutil.Warner(c)))
 	if err != nil {
 		return nil, cmdutil.Fatalf("--keyring: %v", err)
 	}

@@ -96,7 +96,7 @@ func onCommandLine(c *cli.Context, flag, env string) bool {
 
 // warnings has key-file warnings printed on c's stderr.
 func warnings(c *cli.Context) message.LoadOption {
-	return message.OnWarning(func(msg string) { fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", name, msg) })
+	return message.OnWarning(cmdutil.Warner(c))
 }
 
 func noKeyErr(c *cli.Context, what string) error {

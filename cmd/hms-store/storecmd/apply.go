@@ -318,7 +318,7 @@ func applyMaxAge(c *cli.Context) (time.Duration, error) {
 // keyWarnings has key-file warnings (a key others can read) printed on
 // c's stderr.
 func keyWarnings(c *cli.Context) message.LoadOption {
-	return message.OnWarning(func(msg string) { fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, msg) })
+	return message.OnWarning(cmdutil.Warner(c))
 }
 
 // readLegacyKeyFile returns the legacy key text in path without a final
