@@ -5,9 +5,10 @@ import (
 )
 
 // arith is Montgomery arithmetic modulo an odd composite n, on residues of
-// type E kept in [0, n). The methods of finding a factor (rho, p-1, ECM)
+// type E kept in [0, n). The methods of finding a factor (rho, ECM)
 // are written once against it and instantiated for one word (mont64), two
-// words (mont128) and wider fixed widths (montN).
+// words (mont128), three and four (mont192, mont256) and wider fixed
+// widths (montN).
 type arith[E comparable] interface {
 	mul(a, b E) E
 	add(a, b E) E
@@ -39,4 +40,23 @@ func powMod[E comparable, A arith[E]](m A, x E, e uint64) E {
 		e >>= 1
 	}
 	return r
+}
+
+// iterateWide and walkWide are the steps of rho for the arithmetics of
+// three words and more, where a multiplication is long enough that calling
+// it through the generic code costs little (one and two words have their
+// own loops).
+func iterateWide[E comparable, A arith[E]](m A, y, c E, k int) E {
+	for range k {
+		y = m.add(m.mul(y, y), c)
+	}
+	return y
+}
+
+func walkWide[E comparable, A arith[E]](m A, x, y, q, c E, k int) (E, E) {
+	for range k {
+		y = m.add(m.mul(y, y), c)
+		q = m.mul(q, m.sub(x, y))
+	}
+	return y, q
 }

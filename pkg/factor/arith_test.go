@@ -82,13 +82,21 @@ func FuzzArith(f *testing.F) {
 	})
 }
 
-// checkWide checks montN at the width split would give n.
+// checkWide checks the arithmetic split would give n.
 func checkWide(t *testing.T, n, a, b *big.Int) {
 	switch w := (n.BitLen() + 63) / 64; {
 	case w <= 3:
-		checkN[[3]uint64](t, n, a, b)
+		to, from := montgomery(n, 192)
+		checkArith(t, newMont192(n), n, a, b,
+			func(x *big.Int) u192 { return u192FromBig(to(x)) },
+			func(x u192) *big.Int { return from(x.big()) })
 	case w <= 4:
-		checkN[[4]uint64](t, n, a, b)
+		to, from := montgomery(n, 256)
+		checkArith(t, newMont256(n), n, a, b,
+			func(x *big.Int) u256 { return u256FromBig(to(x)) },
+			func(x u256) *big.Int { return from(x.big()) })
+	case w <= 5:
+		checkN[[5]uint64](t, n, a, b)
 	case w <= 8:
 		checkN[[8]uint64](t, n, a, b)
 	default:
@@ -107,7 +115,7 @@ func checkN[L limbs](t *testing.T, n, a, b *big.Int) {
 // TestArithEdges runs the fuzz checks on the edges of each width: moduli
 // just below a power of two and just above, operands 0, 1, n-1.
 func TestArithEdges(t *testing.T) {
-	for _, bits := range []int{2, 63, 64, 65, 127, 128, 129, 191, 192, 256, 511, 3391} {
+	for _, bits := range []int{2, 63, 64, 65, 127, 128, 129, 191, 192, 193, 255, 256, 257, 320, 511, 3391} {
 		for _, delta := range []int64{-1, 1, 3} {
 			n := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
 			n.Add(n, big.NewInt(delta))

@@ -1,6 +1,9 @@
 package factor
 
 import (
+	"context"
+	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -50,4 +53,37 @@ func BenchmarkFactor128Semiprime(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		factorBig(b, n)
 	}
+}
+
+// BenchmarkECMCurve runs one curve (B1 = 2000, B2 = 50·B1) in the
+// arithmetic of each width above two words: the cost of a curve as
+// numbers grow.
+func BenchmarkECMCurve(b *testing.B) {
+	for _, digits := range []int{40, 60, 90, 300} {
+		// 10^(digits-1) + 1 is only a modulus here: a curve does the same
+		// work whether or not it finds a factor.
+		n := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits-1)), nil)
+		n.Add(n, big.NewInt(1))
+		b.Run(fmt.Sprintf("%d-digits", digits), func(b *testing.B) {
+			var curve func(sigma uint64)
+			switch w := (n.BitLen() + 63) / 64; {
+			case w == 3:
+				curve = curveIn(newMont192(n))
+			case w == 4:
+				curve = curveIn(newMont256(n))
+			case w <= 5:
+				curve = curveIn(newMontN[[5]uint64](n))
+			default:
+				curve = curveIn(newMontN[[16]uint64](n))
+			}
+			defer cpuTime(b)()
+			for i := 0; i < b.N; i++ {
+				curve(uint64(6 + i))
+			}
+		})
+	}
+}
+
+func curveIn[E comparable, A arith[E]](m A) func(sigma uint64) {
+	return func(sigma uint64) { ecmCurve(context.Background(), m, sigma, 2000, 100000) }
 }

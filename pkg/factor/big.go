@@ -210,9 +210,9 @@ func (f *factorer) split(n *big.Int) (*big.Int, error) {
 	case w <= 2:
 		return splitWith(f.ctx, newMont128(u128FromBig(n)), n.BitLen())
 	case w <= 3:
-		return splitN[[3]uint64](f.ctx, n)
+		return splitWith(f.ctx, newMont192(n), n.BitLen())
 	case w <= 4:
-		return splitN[[4]uint64](f.ctx, n)
+		return splitWith(f.ctx, newMont256(n), n.BitLen())
 	case w <= 5:
 		return splitN[[5]uint64](f.ctx, n)
 	case w <= 6:

@@ -10,8 +10,10 @@ import (
 // prime factor p of n when the order of its group mod p is smooth: all its
 // prime factors <= B1 but one <= B2. Curves come from Suyama's
 // parametrization, whose group orders are all divisible by 12, which makes
-// them smooth more often than those of random curves (see curve_test.go for
-// the measurement).
+// them smooth more often than those of random curves: random curves
+// needed 1.65, 1.27 and 1.40 times as many curves for factors of 32, 40
+// and 48 bits on the same numbers and bounds (TestCurveFamily, 200
+// numbers each).
 
 // xz is a point in projective X:Z coordinates.
 type xz[E any] struct{ x, z E }
@@ -122,11 +124,18 @@ func ecmCurve[E comparable, A arith[E]](ctx context.Context, m A, sigma, b1, b2 
 		return d, proper
 	}
 	c.done = ctx.Done()
+	return c.run(p, b1, b2)
+}
+
+// run runs stage 1 to b1 and stage 2 to b2 from the point p, and returns
+// a proper factor of n if it finds one.
+func (c *curve[E, A]) run(p xz[E], b1, b2 uint64) (E, bool) {
+	m := c.m
 	q, _ := c.ladder(p, stage1Scalar(b1))
 	if d, proper, whole := m.gcd(q.z); proper || whole || b2 <= b1 || c.stopped() {
 		return d, proper
 	}
-	d, proper, _ = m.gcd(c.stage2(q, stage2For(b1, b2)))
+	d, proper, _ := m.gcd(c.stage2(q, stage2For(b1, b2)))
 	return d, proper
 }
 

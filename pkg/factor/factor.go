@@ -9,8 +9,9 @@
 // small cofactors, Pollard–Brent rho for small factors, and Lenstra's
 // elliptic curve method (ECM, stage 1 and 2, ecm.go) for the rest. The
 // methods are written once over Montgomery arithmetic (arith.go) in one
-// word (mont64), two (mont128) and wider fixed widths (montN). Curves come
-// from a seeded sequence: the same number always gets the same work.
+// word (mont64), two (mont128), three and four (mont192, mont256, unrolled)
+// and wider fixed widths (montN). Curves come from a seeded sequence: the
+// same number always gets the same work.
 package factor
 
 import (

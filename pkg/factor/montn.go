@@ -8,10 +8,11 @@ import (
 // limbs is a fixed-width unsigned integer, least significant word first.
 // Each width is a separate instantiation of the generic methods, so a
 // 5-word number costs 5-word arithmetic; widths grow by about half a step
-// so that no number pays for more than 1.5 times its own width. (Two
-// words are mont128's.)
+// so that no number pays for more than 1.5 times its own width. (Two,
+// three and four words have arithmetic of their own, unrolled: mont128,
+// mont192 and mont256.)
 type limbs interface {
-	[3]uint64 | [4]uint64 | [5]uint64 | [6]uint64 | [8]uint64 |
+	[5]uint64 | [6]uint64 | [8]uint64 |
 		[11]uint64 | [16]uint64 | [24]uint64 | [36]uint64 | [53]uint64
 }
 
@@ -162,23 +163,11 @@ func (m *montN[L]) inverse(a L) (L, bool) {
 }
 
 func (m *montN[L]) gcd(a L) (L, bool, bool) {
-	nb := limbsToBig(m.n)
-	d := new(big.Int).GCD(nil, nil, limbsToBig(a), nb)
-	whole := d.Cmp(nb) == 0
-	return limbsFromBig[L](d), !whole && !(d.BitLen() == 1), whole
+	d, proper, whole := bigGCD(limbsToBig(a), limbsToBig(m.n))
+	return limbsFromBig[L](d), proper, whole
 }
 
-func (m *montN[L]) iterate(y, c L, k int) L {
-	for range k {
-		y = m.add(m.mul(y, y), c)
-	}
-	return y
-}
-
+func (m *montN[L]) iterate(y, c L, k int) L { return iterateWide(m, y, c, k) }
 func (m *montN[L]) walk(x, y, q, c L, k int) (L, L) {
-	for range k {
-		y = m.add(m.mul(y, y), c)
-		q = m.mul(q, m.sub(x, y))
-	}
-	return y, q
+	return walkWide(m, x, y, q, c, k)
 }

@@ -79,17 +79,21 @@ func (s sigmas) next() uint64 { return 6 + s.r.Uint64N(1<<32-6) }
 
 // Below 2^64 the methods by the size of the composite cofactor n (which
 // has no prime factor below trialBound), from BenchmarkSplit64 (CPU time
-// per factor found):
+// to split a product of two primes of equal size, the hardest case):
 //
-//   - below 2^28, Hart's one-line method: twice as fast as rho at 24 bits,
-//     even at 28–30, slower above (and a rho fallback for the rare miss);
-//   - Pollard–Brent rho for 1024 steps, which finds the factors of up to
+//   - below 2^33, Hart's one-line method: 0.9 µs at 24 bits where rho
+//     takes 1.6, 5.2 against 6.3 at 32 bits, slower from 36 bits (and a
+//     rho fallback for the rare miss). Shanks' SQUFOF, the other method
+//     of its kind, was slower than both at every size (1.6, 2.8, 7.0 µs at
+//     24, 28, 32 bits);
+//   - Pollard–Brent rho for 2048 steps, which finds the factors of up to
 //     about 20 bits sooner than a curve would;
-//   - from 2^40, ECM with bounds by the size of n (at 64 bits it takes a
-//     third of rho's time, at 56 bits half; at 40 bits they are even);
+//   - from 2^52, ECM with bounds by the size of n: even with rho at 52
+//     bits, 168 µs against rho's 227 at 56 bits, 251 against 535 at 62
+//     (at 48 bits rho is faster: 55 µs against 72);
 //   - rho until it succeeds, for everything else.
 const (
-	hartBits    = 28
+	hartBits    = 33
 	rho64Steps  = 2048
 	ecm64Curves = 200 // a guard: no 64-bit number has needed a tenth of this
 )
@@ -103,8 +107,7 @@ var ecm64Table = []struct {
 	b1      uint64
 	curves  int
 }{
-	{minBits: 40, b1: 85, curves: 3},
-	{minBits: 50, b1: 125, curves: 3},
+	{minBits: 52, b1: 125, curves: 3},
 	{minBits: 56, b1: 165, curves: 6},
 	{minBits: 62, b1: 205, curves: 0},
 }
@@ -150,14 +153,4 @@ func rhoUntil(m *mont64) uint64 {
 			return d
 		}
 	}
-}
-
-func ecm64B1(nbits int) uint64 {
-	b1 := uint64(0)
-	for _, row := range ecm64Table {
-		if nbits >= row.minBits {
-			b1 = row.b1
-		}
-	}
-	return b1
 }

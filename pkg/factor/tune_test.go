@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/big"
+	mathrand "math/rand"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ var (
 	tuneECM = flag.String("ecm.tune", "", "measure ECM bounds for factors of these bit sizes (e.g. 40,48,64) and print the expected cost")
 	tuneB1  = flag.String("ecm.b1", "85,165,300,700,1500,3000,6000,11000", "with -ecm.tune: the values of B1 to try")
 	tuneB2  = flag.String("ecm.b2", "25,50,100", "with -ecm.tune: the ratios B2/B1 to try")
+	family  = flag.String("ecm.family", "", "compare Suyama's curves with random curves on factors of these bit sizes (e.g. 32,40,48)")
 )
 
 // countingArith counts multiplications: the cost of a curve in
@@ -51,6 +53,61 @@ func curvesToFind(n *big.Int, b1, b2 uint64, seed uint64) (curves int, muls int6
 		if _, ok := ecmCurve(context.Background(), m, s.next(), b1, b2); ok {
 			return curves, muls
 		}
+	}
+}
+
+// randomCurvesToFind is curvesToFind with random curves instead of
+// Suyama's: a24 and the starting x drawn uniformly (a point on the curve
+// or on its twist; X-only arithmetic works on both).
+func randomCurvesToFind(n *big.Int, b1, b2 uint64, seed uint64) (curves int, muls int64) {
+	mm := newMont128(u128FromBig(n))
+	m := countingArith[u128, *mont128]{mm, &muls}
+	r := rand.New(rand.NewPCG(seed, 2))
+	residue := func() u128 {
+		return mm.mul(u128FromBig(new(big.Int).Rand(r2(r), n)), mm.r2)
+	}
+	for {
+		curves++
+		a24 := residue() // a24 = 0 or 1 (singular) has chance 2/n
+		c := curve[u128, countingArith[u128, *mont128]]{m: m, a24: a24}
+		if _, ok := c.run(xz[u128]{residue(), mm.one()}, b1, b2); ok {
+			return curves, muls
+		}
+	}
+}
+
+// r2 adapts a math/rand/v2 source to the math/rand one big.Int.Rand takes.
+func r2(r *rand.Rand) *mathrand.Rand { return mathrand.New(mathrand.NewSource(int64(r.Uint64()))) }
+
+// TestCurveFamily backs the choice of Suyama's parametrization: on the
+// same numbers and bounds it needs fewer curves than random curves.
+//
+//	go test -run CurveFamily -ecm.family 32,40,48 -v ./pkg/factor/
+func TestCurveFamily(t *testing.T) {
+	if *family == "" {
+		return
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	const samples = 200
+	for _, pb := range numbers(*family) {
+		b1 := ecmLevels[len(ecmLevels)-1].b1
+		for _, lv := range ecmLevels {
+			if lv.bits >= int(pb) {
+				b1 = lv.b1
+				break
+			}
+		}
+		var suyamaCurves, randomCurves, suyamaMuls, randomMuls int64
+		for i := range samples {
+			n := new(big.Int).Mul(randomPrime(r, int(pb)), randomPrime(r, 127-int(pb)))
+			c, m := curvesToFind(n, b1, 50*b1, uint64(i))
+			suyamaCurves, suyamaMuls = suyamaCurves+int64(c), suyamaMuls+m
+			c, m = randomCurvesToFind(n, b1, 50*b1, uint64(i))
+			randomCurves, randomMuls = randomCurves+int64(c), randomMuls+m
+		}
+		t.Logf("p %d bits, B1 %d, B2 50xB1, %d numbers: Suyama %.1f curves (%.0f kmul), random %.1f curves (%.0f kmul): %.2fx the curves",
+			pb, b1, samples, float64(suyamaCurves)/samples, float64(suyamaMuls)/samples/1000,
+			float64(randomCurves)/samples, float64(randomMuls)/samples/1000, float64(randomCurves)/float64(suyamaCurves))
 	}
 }
 
