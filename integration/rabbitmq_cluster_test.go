@@ -9,6 +9,7 @@ package integration
 // loaded machine).
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,16 +61,40 @@ type stderrLog struct{ f *os.File }
 func (l stderrLog) String() string { return readLog(l.f) }
 
 // runThroughNodeStop runs cmd, stops node i once progress has reached at,
-// and waits for cmd to exit 0. It returns the longest stall after the stop.
-func (c *testCluster) runThroughNodeStop(t *testing.T, cmd *exec.Cmd, stderr stderrLog, progress func() (int64, error), at int64, i int) time.Duration {
+// and waits for cmd to exit 0. The caller holds part of the work back
+// until release is called, so that the stop always falls in the middle of
+// the work (a fast machine would otherwise finish a whole run while the
+// node was still shutting down). With releaseOn empty, release comes once
+// the node is down and the stall is measured from the start of the stop;
+// otherwise release comes when cmd's stderr shows releaseOn (its report
+// of the lost connection) and the stall is measured from then, as the
+// held work makes no progress before. It returns the longest stall.
+func (c *testCluster) runThroughNodeStop(t *testing.T, cmd *exec.Cmd, stderr stderrLog, progress func() (int64, error), at int64, i int, release func(), releaseOn string) time.Duration {
 	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
 	waitFor(t, time.Minute, fmt.Sprintf("progress to %d", at), func() bool { n, _ := progress(); return n >= at })
-	meter := meterStalls(progress)
+	meters := make(chan *stallMeter, 1)
+	if releaseOn == "" {
+		meters <- meterStalls(progress)
+	} else {
+		go func() {
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); <-tick.C {
+				if strings.Contains(stderr.String(), releaseOn) {
+					break
+				}
+			}
+			meters <- meterStalls(progress)
+			release()
+		}()
+	}
 	c.stopNode(t, i)
+	release()
+	meter := <-meters
 	err := cmd.Wait()
 	stall := meter.stop()
 	if err != nil {
@@ -76,6 +102,66 @@ func (c *testCluster) runThroughNodeStop(t *testing.T, cmd *exec.Cmd, stderr std
 	}
 	t.Logf("%s: %s", filepath.Base(cmd.Path), mqLastLine(stderr.String()))
 	return stall
+}
+
+// feedHeld gives cmd the lines on stdin: those before trickle at once,
+// those from trickle to hold at a bounded rate (so that cmd keeps working
+// without running out of them), the rest when release is called.
+func feedHeld(t *testing.T, cmd *exec.Cmd, lines []string, trickle, hold int) (release func()) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	var once sync.Once
+	go func() {
+		defer stdin.Close()
+		w := bufio.NewWriter(stdin)
+		write := func(ls []string) bool {
+			for _, l := range ls {
+				w.WriteString(l + "\n")
+			}
+			return w.Flush() == nil // an error means cmd has died, which its exit status tells
+		}
+		if !write(lines[:trickle]) {
+			return
+		}
+		const step = 100 // lines per tick: 2,000 a second
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for next := trickle; next < hold; next += step {
+			select {
+			case <-released:
+				write(lines[next:])
+				return
+			case <-tick.C:
+				if !write(lines[next:min(next+step, hold)]) {
+					return
+				}
+			}
+		}
+		<-released
+		write(lines[hold:])
+	}()
+	return func() { once.Do(func() { close(released) }) }
+}
+
+// holdLock takes an exclusive flock(2) on path, which a command run with
+// flock(1) on the same path then waits for, until the returned release.
+func holdLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { f.Close() }) } // closing drops the lock
+	t.Cleanup(release)
+	return release
 }
 
 func writeLines(t *testing.T, path string, lines []string) {
@@ -123,14 +209,12 @@ func reportStall(t *testing.T, what string, stall time.Duration) {
 // connected to stops: exit 0, every line confirmed and then consumed.
 func testClusterSend(t *testing.T, c *testCluster) {
 	q := c.queue(t, "send")
-	dir := t.TempDir()
 	lines := mqLines(100_000, 100)
-	writeLines(t, filepath.Join(dir, "in"), lines)
 	send, stderr := hmsCmd(t, c.urls(1, 2, 3), "hms-send", "-q", q, "--quorum", "-v", "--retry-for", "1m")
-	send.Stdin = openFile(t, filepath.Join(dir, "in"))
+	release := feedHeld(t, send, lines, 50_000, 80_000)
 	inQueue := func() (int64, error) { n, err := c.messages(3, q); return int64(n), err }
 	// Node 1 is the one hms-send is connected to: the first URL.
-	stall := c.runThroughNodeStop(t, send, stderr, inQueue, 20_000, 1)
+	stall := c.runThroughNodeStop(t, send, stderr, inQueue, 20_000, 1, release, "")
 	for _, want := range []string{
 		"connection lost node=amqp://guest:xxxxx@127.0.0.1:5791/",
 		"connected node=amqp://guest:xxxxx@127.0.0.1:5792/",
@@ -156,12 +240,17 @@ func testClusterRecvExec(t *testing.T, c *testCluster) {
 	if err := fill.Run(); err != nil {
 		t.Fatalf("hms-send: %v\n%s", err, stderr)
 	}
-	out := filepath.Join(dir, "out")
+	out, gate := filepath.Join(dir, "out"), filepath.Join(dir, "gate")
+	at := int64(len(lines) * 101 / 4)
+	release := holdLock(t, gate)
+	// Once a quarter is written, each batch waits for the gate.
+	handle := fmt.Sprintf("cat >> '%s'; [ $(wc -c < '%s') -lt %d ] || flock '%s' true", out, out, at, gate)
 	recv, stderr := hmsCmd(t, c.urls(2, 3, 1), "hms-recv", "-q", q, "--quorum", "--drain", "-v", "--retry-for", "1m",
-		"--batch", "100", "--exec", "cat >> "+out)
+		"--batch", "100", "--exec", handle)
 	// Node 2 is the one hms-recv is connected to: the first URL.
-	stall := c.runThroughNodeStop(t, recv, stderr, fileSize(out), int64(len(lines)*101/4), 2)
-	if !strings.Contains(stderr.String(), "connection lost; unacked messages go back to the queue node=amqp://guest:xxxxx@127.0.0.1:5792/") {
+	const lost = "connection lost; unacked messages go back to the queue node=amqp://guest:xxxxx@127.0.0.1:5792/"
+	stall := c.runThroughNodeStop(t, recv, stderr, fileSize(out), at, 2, release, lost)
+	if !strings.Contains(stderr.String(), lost) {
 		t.Errorf("hms-recv's stderr does not say which node it lost:\n%s", stderr)
 	}
 	reportStall(t, "stopping the consumer's node", stall)
