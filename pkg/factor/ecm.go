@@ -142,13 +142,15 @@ func (c *curve[E, A]) run(p xz[E], b1, b2 uint64) (E, bool) {
 // stage2 is the standard continuation: with giant steps of D and the baby
 // steps j < D/2 coprime to D, every prime p = mD ± j in (B1, B2] divides
 // the order of Q mod a factor exactly when x([mD]Q) = x([j]Q) there. It
-// returns the product of X_g·Z_j - X_j·Z_g over the (m, j) of the plan,
-// each computed as (X_g-X_j)(Z_g+Z_j) - X_g·Z_g + X_j·Z_j with X_j·Z_j
-// precomputed: two multiplications a pair.
+// returns the product of x_g - x_j over the (m, j) of the plan, the points
+// made affine (x = X/Z) in batches by Montgomery's trick, so that a pair
+// costs one multiplication (it took two in X:Z coordinates) and a point
+// four and a share of an inversion. A batch whose Zs have no inverse mod
+// n holds a point that is the identity mod a factor: stage2 then returns
+// the product of those Zs, which the caller's gcd turns into that factor.
 func (c *curve[E, A]) stage2(q xz[E], plan *stage2Plan) E {
 	m := c.m
-	type baby struct{ x, z, xz E }
-	babies := make([]baby, 0, len(plan.babies))
+	babies := make([]xz[E], 0, len(plan.babies))
 	q2 := c.dbl(q)
 	prev, cur := q, q // [j-2]Q, [j]Q for odd j (x([-1]Q) = x([1]Q))
 	for j, next := uint64(1), 0; next < len(plan.babies); j += 2 {
@@ -156,24 +158,62 @@ func (c *curve[E, A]) stage2(q xz[E], plan *stage2Plan) E {
 			prev, cur = cur, c.add(cur, q2, prev)
 		}
 		if j == plan.babies[next] {
-			babies = append(babies, baby{cur.x, cur.z, m.mul(cur.x, cur.z)})
+			babies = append(babies, cur)
 			next++
 		}
 	}
+	bx, zs, ok := c.affine(babies, nil)
+	if !ok {
+		return zs
+	}
 	g, _ := c.ladder(q, []uint64{plan.d})
 	gm, gm1 := c.ladder(g, []uint64{plan.first})
+	const batch = 128
+	giants := make([]xz[E], 0, batch)
+	var gx []E
 	acc := m.one()
-	for i, js := range plan.pairs {
-		if i%64 == 0 && c.stopped() {
-			break
+	for start := 0; start < len(plan.pairs) && !c.stopped(); start += batch {
+		giants = giants[:0]
+		for range min(batch, len(plan.pairs)-start) {
+			giants = append(giants, gm)
+			gm, gm1 = gm1, c.add(gm1, g, gm)
 		}
-		gxz := m.mul(gm.x, gm.z)
-		for _, j := range js {
-			b := &babies[j]
-			t := m.mul(m.sub(gm.x, b.x), m.add(gm.z, b.z))
-			acc = m.mul(acc, m.add(m.sub(t, gxz), b.xz))
+		if gx, zs, ok = c.affine(giants, gx[:0]); !ok {
+			return zs
 		}
-		gm, gm1 = gm1, c.add(gm1, g, gm)
+		for i, js := range plan.pairs[start : start+len(giants)] {
+			for _, j := range js {
+				acc = m.mul(acc, m.sub(gx[i], bx[j]))
+			}
+		}
 	}
 	return acc
+}
+
+// affine appends X/Z of each point to xs (three multiplications a point
+// and one inversion in all). When the product of the Zs has no inverse mod
+// n it returns that product and false.
+func (c *curve[E, A]) affine(ps []xz[E], xs []E) ([]E, E, bool) {
+	m := c.m
+	if len(ps) == 0 {
+		return xs, m.one(), true
+	}
+	prefix := make([]E, len(ps)) // prefix[i] = Z_0···Z_i
+	zs := m.one()
+	for i, p := range ps {
+		zs = m.mul(zs, p.z)
+		prefix[i] = zs
+	}
+	inv, ok := m.inverse(zs) // 1/(Z_0···Z_i) for i from the last down
+	if !ok {
+		return xs, zs, false
+	}
+	at := len(xs)
+	xs = append(xs, make([]E, len(ps))...)
+	for i := len(ps) - 1; i > 0; i-- {
+		xs[at+i] = m.mul(ps[i].x, m.mul(inv, prefix[i-1]))
+		inv = m.mul(inv, ps[i].z)
+	}
+	xs[at] = m.mul(ps[0].x, inv)
+	return xs, zs, true
 }
