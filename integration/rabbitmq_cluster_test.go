@@ -144,7 +144,9 @@ func feedHeld(t *testing.T, cmd *exec.Cmd, lines []string, trickle, hold int) (r
 		<-released
 		write(lines[hold:])
 	}()
-	return func() { once.Do(func() { close(released) }) }
+	release = func() { once.Do(func() { close(released) }) }
+	t.Cleanup(release) // a test that fails early leaves no writer behind
+	return release
 }
 
 // holdLock takes an exclusive flock(2) on path, which a command run with
