@@ -206,13 +206,14 @@ func exactRoot(n *big.Int, k int) (*big.Int, bool) {
 // split returns a proper factor of the composite n (> 2^64, odd, no small
 // factors, not a perfect power), in the narrowest arithmetic that holds n.
 func (f *factorer) split(n *big.Int) (*big.Int, error) {
+	sieve := n.BitLen() <= qsMaxBits
 	switch w := (n.BitLen() + 63) / 64; {
 	case w <= 2:
-		return splitWith(f.ctx, newMont128(u128FromBig(n)), n.BitLen())
+		return splitWith(f.ctx, newMont128(u128FromBig(n)), n, sieve)
 	case w <= 3:
-		return splitWith(f.ctx, newMont192(n), n.BitLen())
+		return splitWith(f.ctx, newMont192(n), n, sieve)
 	case w <= 4:
-		return splitWith(f.ctx, newMont256(n), n.BitLen())
+		return splitWith(f.ctx, newMont256(n), n, sieve)
 	case w <= 5:
 		return splitN[[5]uint64](f.ctx, n)
 	case w <= 6:
@@ -233,5 +234,5 @@ func (f *factorer) split(n *big.Int) (*big.Int, error) {
 }
 
 func splitN[L limbs](ctx context.Context, n *big.Int) (*big.Int, error) {
-	return splitWith(ctx, newMontN[L](n), n.BitLen())
+	return splitWith(ctx, newMontN[L](n), n, false)
 }

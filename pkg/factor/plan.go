@@ -50,14 +50,23 @@ const rhoSteps = 4096
 
 // splitWith returns a proper factor of the composite n (not a perfect
 // power, no factor below trialBound) held by m: rho for small factors,
-// then ECM by levels until a factor is found or ctx is done.
-func splitWith[E comparable, A arith[E]](ctx context.Context, m A, nbits int) (*big.Int, error) {
+// then ECM by levels until a factor is found or ctx is done. With sieve,
+// the quadratic sieve takes over from ECM once the levels reach factors
+// of a third of n's size (sieveAfter).
+func splitWith[E comparable, A arith[E]](ctx context.Context, m A, n *big.Int, sieve bool) (*big.Int, error) {
 	if d, ok := rho(m, 1, rhoSteps); ok {
 		return m.toBig(d), nil
 	}
+	nbits := n.BitLen()
 	sqrtBits := (nbits + 1) / 2
 	sigmas := newSigmas()
 	for i, lv := range ecmLevels {
+		if sieve && lv.bits > sieveAfter(nbits) {
+			if d, err := sieveSplit(ctx, n); d != nil || err != nil {
+				return d, err
+			}
+			sieve = false // the sieve failed (rare): ECM goes on
+		}
 		last := i == len(ecmLevels)-1 || ecmLevels[i+1].bits > sqrtBits
 		for c := 0; last || c < lv.curves; c++ {
 			if err := ctx.Err(); err != nil {
