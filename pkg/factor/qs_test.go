@@ -62,6 +62,20 @@ func TestSieveSplitLargest(t *testing.T) {
 	}
 }
 
+// Primes of the factor base larger than the sieve interval (hit at most
+// once a polynomial) are sieved right.
+func TestSieveSplitPrimesBeyondInterval(t *testing.T) {
+	defer func(s []qsSize) { qsSizes = s }(qsSizes)
+	qsSizes = []qsSize{{bits: 64, primes: 400, half: 1024}}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 4 {
+		n := balancedSemiprime(r, 90)
+		if d, err := sieveSplit(context.Background(), n); d == nil || err != nil || new(big.Int).Mod(n, d).Sign() != 0 {
+			t.Fatalf("sieveSplit(%v) = %v, %v", n, d, err)
+		}
+	}
+}
+
 // A sieve called off returns ctx's error.
 func TestSieveSplitCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -215,6 +229,25 @@ func BenchmarkSieveAfter(b *testing.B) {
 				for _, n := range ns {
 					factorBig(b, n)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkFactorBalanced is Factor on products of two primes of equal
+// size, all the way (trial division, primality, rho, ECM's first levels,
+// the sieve): the hard rows of scripts/bench-factors.sh, in process.
+func BenchmarkFactorBalanced(b *testing.B) {
+	for _, bits := range []int{96, 128} {
+		r := rand.New(rand.NewPCG(uint64(bits), 3))
+		ns := make([]*big.Int, 20)
+		for i := range ns {
+			ns[i] = balancedSemiprime(r, bits)
+		}
+		b.Run(fmt.Sprintf("%d-bits", bits), func(b *testing.B) {
+			defer cpuTime(b)()
+			for i := 0; i < b.N; i++ {
+				factorBig(b, ns[i%len(ns)])
 			}
 		})
 	}
