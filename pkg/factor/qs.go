@@ -13,7 +13,8 @@ import (
 // The self-initialising quadratic sieve (SIQS), for composites of 65 to
 // qsMaxBits bits. Its time depends on the size of n alone, where ECM's
 // depends on the size of the factor it finds: for a product of two primes
-// of equal size it wins by far (see sieveBits for the measured crossover).
+// of equal size it wins by far (BenchmarkSieve; sieveAfter for the
+// handover from ECM).
 //
 // With A = q_1···q_s (primes of the factor base) close to √(2kn)/M and B
 // with B² ≡ kn (mod A), Q(x) = (Ax+B)² − kn = A·g(x), and g(x) is about
@@ -277,21 +278,23 @@ func (q *siqs) nextA() bool {
 	}
 	want := math.Exp2(tbits / float64(s))
 	mid, _ := slices.BinarySearch(q.fb, uint32(min(want, math.MaxUint32)))
-	lo := max(q.sieveFrom, mid-max(3*s, 8))
-	hi := min(len(q.fb)-1, mid+max(3*s, 8))
-	if hi-lo < s {
+	var pool []int // the primes around want that do not divide k
+	for j := max(q.sieveFrom, mid-max(3*s, 8)); j < min(len(q.fb)-1, mid+max(3*s, 8)); j++ {
+		if q.sqrtKN[j] != 0 {
+			pool = append(pool, j)
+		}
+	}
+	if len(pool) < s {
 		return false
 	}
 	for range 100 {
 		idx := make([]int, 0, s)
 		a := big.NewInt(1)
-		for len(idx) < s-1 {
-			j := lo + q.rng.IntN(hi-lo)
-			if slices.Contains(idx, j) || q.sqrtKN[j] == 0 {
-				continue
-			}
-			idx = append(idx, j)
-			a.Mul(a, big.NewInt(int64(q.fb[j])))
+		for i := range s - 1 { // s−1 distinct primes of the pool, at random
+			k := i + q.rng.IntN(len(pool)-i)
+			pool[i], pool[k] = pool[k], pool[i]
+			idx = append(idx, pool[i])
+			a.Mul(a, big.NewInt(int64(q.fb[pool[i]])))
 		}
 		// The last prime: the one nearest target/a.
 		rest := new(big.Int).Quo(q.target, a)
