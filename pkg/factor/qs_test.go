@@ -20,6 +20,16 @@ func balancedSemiprime(r *rand.Rand, b int) *big.Int {
 	}
 }
 
+// balancedSemiprimes returns count products of two primes of half of b
+// bits each.
+func balancedSemiprimes(r *rand.Rand, b, count int) []*big.Int {
+	ns := make([]*big.Int, count)
+	for i := range ns {
+		ns[i] = balancedSemiprime(r, b)
+	}
+	return ns
+}
+
 func TestSieveSplit(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 34))
 	sizes := []int{65, 70, 80, 90, 96, 100, 110, 120, 128, 136, 150, 170}
@@ -123,6 +133,7 @@ var (
 )
 
 func BenchmarkSieve(b *testing.B) {
+	defer func(s []qsSize) { qsSizes = s }(slices.Clone(qsSizes))
 	for i := range qsSizes {
 		qsSizes[i].primes = int(float64(qsSizes[i].primes) * *qsPrimes)
 		if *qsHalf > 0 {
@@ -133,11 +144,7 @@ func BenchmarkSieve(b *testing.B) {
 		if *qsBits != 0 && bits != *qsBits {
 			continue
 		}
-		r := rand.New(rand.NewPCG(uint64(bits), 1))
-		ns := make([]*big.Int, 16)
-		for i := range ns {
-			ns[i] = balancedSemiprime(r, bits)
-		}
+		ns := balancedSemiprimes(rand.New(rand.NewPCG(uint64(bits), 1)), bits, 16)
 		b.Run(fmt.Sprintf("%d-bits/qs", bits), func(b *testing.B) {
 			defer cpuTime(b)()
 			for i := 0; i < b.N; i++ {
@@ -239,11 +246,7 @@ func BenchmarkSieveAfter(b *testing.B) {
 // the sieve): the hard rows of scripts/bench-factors.sh, in process.
 func BenchmarkFactorBalanced(b *testing.B) {
 	for _, bits := range []int{96, 128} {
-		r := rand.New(rand.NewPCG(uint64(bits), 3))
-		ns := make([]*big.Int, 20)
-		for i := range ns {
-			ns[i] = balancedSemiprime(r, bits)
-		}
+		ns := balancedSemiprimes(rand.New(rand.NewPCG(uint64(bits), 3)), bits, 20)
 		b.Run(fmt.Sprintf("%d-bits", bits), func(b *testing.B) {
 			defer cpuTime(b)()
 			for i := 0; i < b.N; i++ {
