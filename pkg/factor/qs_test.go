@@ -255,3 +255,44 @@ func BenchmarkFactorBalanced(b *testing.B) {
 		})
 	}
 }
+
+// FuzzSieveArith checks the sieve's word arithmetic against math/big:
+// division of 128 bits by a word, inverses and square roots mod a prime,
+// Jacobi symbols and subtraction mod p.
+func FuzzSieveArith(f *testing.F) {
+	f.Add(uint64(1), uint64(2), uint64(3), uint32(5))
+	f.Add(^uint64(0), ^uint64(0), uint64(1<<32-5), uint32(1<<31-1))
+	primes := primesUpTo(1 << 16)
+	f.Fuzz(func(t *testing.T, hi, lo, a uint64, pick uint32) {
+		p := primes[1+int(pick)%(len(primes)-1)] // odd
+		v := u128{hi, lo}
+		q, r := divWord128(v, p)
+		wq, wr := new(big.Int).QuoRem(v.big(), new(big.Int).SetUint64(p), new(big.Int))
+		if q.big().Cmp(wq) != 0 || r != wr.Uint64() {
+			t.Fatalf("divWord128(%v, %d) = %v, %d; want %v, %v", v.big(), p, q.big(), r, wq, wr)
+		}
+		bp := new(big.Int).SetUint64(p)
+		ba := new(big.Int).SetUint64(a)
+		if got, want := jacobi(a, p), big.Jacobi(ba, bp); got != want {
+			t.Fatalf("jacobi(%d, %d) = %d, want %d", a, p, got, want)
+		}
+		if a%p != 0 {
+			if inv := inverseModWord(a, p); inv*(a%p)%p != 1 {
+				t.Fatalf("inverseModWord(%d, %d) = %d", a, p, inv)
+			}
+			if big.Jacobi(ba, bp) == 1 {
+				if s := sqrtModPrime(a, p); s*s%p != a%p {
+					t.Fatalf("sqrtModPrime(%d, %d) = %d", a, p, s)
+				}
+			}
+		}
+		x, y := uint32(a%p), uint32(lo%(p+1)) // subMod32 takes b <= p
+		want := (int64(x) - int64(y)) % int64(p)
+		if want < 0 {
+			want += int64(p)
+		}
+		if got := subMod32(x, y, uint32(p)); int64(got) != want {
+			t.Fatalf("subMod32(%d, %d, %d) = %d, want %d", x, y, p, got, want)
+		}
+	})
+}
