@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,29 +21,53 @@ import (
 	"github.com/hms-toolkit/hms/pkg/faultproxy"
 )
 
-// refusedURL is an AMQP URL on a port nothing listens on.
+// refusedURL is an AMQP URL on a port that refuses connections: a socket
+// bound to it and not listening, held until the test ends. (A listener
+// opened and closed at once left its port free for any other test running
+// meanwhile to take: TestDialerGivesUp then met a server that answered
+// nothing and waited out the 5s timeout of each node.)
 func refusedURL(t *testing.T) string {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", sa.(*syscall.SockaddrInet4).Port)
+}
+
+// hangUp is a listener that accepts every connection and closes it at
+// once (a node shutting down), and counts them.
+type hangUp struct{ accepted atomic.Int64 }
+
+func (h *hangUp) Accepted() int64 { return h.accepted.Load() }
+
+// hangUpURL returns an AMQP URL served by a hangUp listener, and the
+// listener.
+func hangUpURL(t *testing.T) (string, *hangUp) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "amqp://guest:guest@" + addr + "/"
-}
-
-// hangUpURL returns an AMQP URL whose listener accepts every connection
-// and closes it at once (a node shutting down), and the listener, which
-// counts them: a proxy to a port that refuses.
-func hangUpURL(t *testing.T) (string, *faultproxy.Proxy) {
-	u, _ := url.Parse(refusedURL(t))
-	p, err := faultproxy.Start(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	u.Host = p.Addr()
-	return u.String(), p
+	t.Cleanup(func() { ln.Close() })
+	h := &hangUp{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			h.accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return "amqp://guest:guest@" + ln.Addr().String() + "/", h
 }
 
 // newDialer returns a dialer of urls, its stats and its logs, which the
