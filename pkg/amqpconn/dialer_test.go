@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -42,32 +40,18 @@ func refusedURL(t *testing.T) string {
 	return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", sa.(*syscall.SockaddrInet4).Port)
 }
 
-// hangUp is a listener that accepts every connection and closes it at
-// once (a node shutting down), and counts them.
-type hangUp struct{ accepted atomic.Int64 }
-
-func (h *hangUp) Accepted() int64 { return h.accepted.Load() }
-
-// hangUpURL returns an AMQP URL served by a hangUp listener, and the
-// listener.
-func hangUpURL(t *testing.T) (string, *hangUp) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// hangUpURL returns an AMQP URL whose listener accepts every connection
+// and closes it at once (a node shutting down), and the listener, which
+// counts them: a proxy to a port that refuses.
+func hangUpURL(t *testing.T) (string, *faultproxy.Proxy) {
+	u, _ := url.Parse(refusedURL(t))
+	p, err := faultproxy.Start(u.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	h := &hangUp{}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.accepted.Add(1)
-			c.Close()
-		}
-	}()
-	return "amqp://guest:guest@" + ln.Addr().String() + "/", h
+	t.Cleanup(func() { p.Close() })
+	u.Host = p.Addr()
+	return u.String(), p
 }
 
 // newDialer returns a dialer of urls, its stats and its logs, which the
