@@ -97,7 +97,7 @@ type siqs struct {
 	plim      []uint32
 	sieveFrom int    // the primes below are not sieved (they cost much and give little)
 	lpMax     uint64 // the bound of large primes
-	init      []byte // the sieve's starting contents: 128 − threshold
+	start     byte   // each byte of the sieve starts at 128 − threshold
 
 	// The current A and polynomial.
 	a     *big.Int
@@ -203,10 +203,7 @@ func newSIQS(n *big.Int) (*siqs, *big.Int) {
 	// a large prime and the unsieved small primes' share of it sieved.
 	logG := float64(q.kn.BitLen()-1)/2 + math.Log2(float64(q.half))
 	thresh := logG - math.Log2(float64(q.lpMax)) - 2
-	q.init = make([]byte, 2*q.half)
-	for i := range q.init {
-		q.init[i] = byte(128 - int(math.Round(thresh)))
-	}
+	q.start = byte(128 - int(math.Round(thresh)))
 	q.sieve = make([]byte, 2*q.half)
 
 	q.target = new(big.Int).Lsh(q.kn, 1)
@@ -223,18 +220,22 @@ func newSIQS(n *big.Int) (*siqs, *big.Int) {
 // most small primes as quadratic residues, which makes g(x) smooth more
 // often (the Knuth–Schroeppel function).
 func qsMultiplier(n *big.Int) uint64 {
-	primes := primesUpTo(300)[1:]
-	nmod := make([]uint64, len(primes))
-	for i, p := range primes {
-		nmod[i] = modWord(n, p)
+	var primes, nmod []uint64 // the odd primes below 300, and n mod each
+	for _, sp := range smallPrimes {
+		if sp.p >= 300 {
+			break
+		}
+		primes = append(primes, sp.p)
+		nmod = append(nmod, modWord(n, sp.p))
 	}
+	n8 := modWord(n, 8)
 	best, bestScore := uint64(1), math.Inf(-1)
 	for k := uint64(1); k < 80; k += 2 {
 		if !squarefree(k) {
 			continue
 		}
 		score := -0.5 * math.Log(float64(k))
-		switch k * modWord(n, 8) % 8 {
+		switch k * n8 % 8 {
 		case 1:
 			score += 2 * math.Ln2
 		case 5:
@@ -406,7 +407,10 @@ func subMod32(a, b, p uint32) uint32 {
 // it finds.
 func (q *siqs) sieveAndCollect() {
 	s := q.sieve
-	copy(s, q.init)
+	s[0] = q.start
+	for i := 1; i < len(s); i *= 2 { // fill by doubling copies
+		copy(s[i:], s[:i])
+	}
 	for j := q.sieveFrom; j < len(q.fb); j++ {
 		if q.inA[j] {
 			continue
